@@ -1,0 +1,466 @@
+"""`Benchmark`: fast lookups in a table directory (see `surrogate_nb.table._format`).
+
+A (dataset, hp, metric) column is loaded on first use into a dense float32 array shaped
+``(15625, n_seeds, T)`` (NaN where nothing was recorded) and cached, with its mean over seeds
+``(15625, T)`` and the number of seeds behind each mean. Scalar queries then index numpy arrays
+directly (a few microseconds); array queries are one fancy-indexing operation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.space import NUM_ARCHS, Arch, as_indices
+from surrogate_nb.table._format import COST_COLUMNS, read_manifest
+
+_COSTS = frozenset(COST_COLUMNS)
+
+
+class _Setting:
+    """One (dataset, hp): its file, seeds, epochs, metrics and cached dense arrays."""
+
+    __slots__ = (
+        "T",
+        "cache",
+        "dataset",
+        "file",
+        "hp",
+        "lock",
+        "metrics",
+        "present",
+        "seed_slot",
+        "seeds",
+    )
+
+    def __init__(self, info: dict[str, Any], root: Path) -> None:
+        self.dataset = info["dataset"]
+        self.hp = str(info["hp"])
+        self.file = root / info["file"]
+        self.seeds = [int(s) for s in info["seeds"]]
+        self.seed_slot = {s: i for i, s in enumerate(self.seeds)}
+        self.T = int(info["epochs"])
+        self.metrics = list(info["metrics"])
+        self.cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.present: np.ndarray | None = None
+        self.lock = threading.Lock()
+
+
+class Benchmark:
+    """A tabular NAS benchmark opened from a table directory.
+
+    Shapes: a curve metric is ``(15625 cells, n_seeds, T epochs)``; epochs count from 0 and
+    ``epoch=None`` is the last one (T - 1). ``seed=None`` is the mean over the seeds that have a
+    value (NaN-aware); ``return_count=True`` also gives how many seeds were averaged.
+
+    Example:
+        >>> b = Benchmark.open("my_table")  # doctest: +SKIP
+        >>> b.query(6111, "cifar10", "test_acc", hp="200")  # doctest: +SKIP
+        94.37333
+    """
+
+    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+        self.path = root
+        self.manifest = manifest
+        self._settings: dict[str, dict[str, _Setting]] = {}
+        for info in manifest["settings"]:
+            s = _Setting(info, root)
+            self._settings.setdefault(s.dataset, {})[s.hp] = s
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, verify: bool = False) -> Benchmark:
+        """Open a table directory.
+
+        Args:
+            path: the table directory (written by `write_table` / ``snb import``).
+            verify: recompute every file's sha256 (reads all data). Without it, the manifest,
+                its schema version and each file's presence and size are checked (fast).
+
+        Raises:
+            TableFormatError: corrupt, incomplete or newer-schema table (message names the file).
+        """
+        root = Path(path)
+        return cls(root, read_manifest(root, verify=verify))
+
+    def __repr__(self) -> str:
+        parts = [f"{d}: hp {sorted(h)}" for d, h in self._settings.items()]
+        return f"Benchmark({str(self.path)!r}; {'; '.join(parts)})"
+
+    # ---- what exists ------------------------------------------------------------------------
+
+    def datasets(self) -> list[str]:
+        """Dataset settings in the table."""
+        return list(self._settings)
+
+    def hps(self, dataset: str) -> list[str]:
+        """Training schedules (hp, e.g. "12", "200") recorded for ``dataset``."""
+        return list(self._dataset(dataset))
+
+    def metrics(self, dataset: str | None = None, hp: str | None = None) -> list[str]:
+        """Curve metrics plus per-trial cost names; all datasets when ``dataset`` is None."""
+        if dataset is None:
+            names = {m for hs in self._settings.values() for s in hs.values() for m in s.metrics}
+        elif hp is None:
+            names = {m for s in self._dataset(dataset).values() for m in s.metrics}
+        else:
+            names = set(self._setting(dataset, hp).metrics)
+        return sorted(names) + list(COST_COLUMNS)
+
+    def seeds(self, dataset: str, hp: str | None = None) -> list[int]:
+        """Seeds that have at least one trial in (dataset, hp)."""
+        return list(self._setting(dataset, hp).seeds)
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int:
+        """T, the curve length of (dataset, hp)."""
+        return self._setting(dataset, hp).T
+
+    def n_seeds(self, arch: Any, dataset: str, hp: str | None = None) -> int | np.ndarray:
+        """Number of trials (seeds) recorded for a cell (or array of cells) in (dataset, hp)."""
+        s = self._setting(dataset, hp)
+        present = self._present(s)
+        idx = self._indices(arch)
+        out = present[idx].sum(axis=-1)
+        return int(out) if np.ndim(out) == 0 else out
+
+    # ---- lookups ----------------------------------------------------------------------------
+
+    def query(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+        return_count: bool = False,
+    ) -> Any:
+        """One metric value of one cell (float) or of many (float64 array).
+
+        Args:
+            arch: an `Arch`, an index, an NB201 string, or a list / array of them.
+            dataset: dataset setting, e.g. "cifar10-valid".
+            metric: a curve metric (e.g. "valid_acc") or a per-trial cost ("params_m",
+                "flops_m", "latency_s", "train_time_s"; ``epoch`` is ignored for these).
+            hp: training schedule; may be omitted only when the dataset has a single hp.
+            epoch: 0-based epoch; None = last.
+            seed: None = mean over available seeds, an int = that seed, "sample" = one seed
+                drawn per cell with ``rng`` among the seeds that cell has.
+            rng: numpy Generator, required for ``seed="sample"``.
+            return_count: also return how many seeds are behind each value.
+
+        Returns:
+            float (scalar arch) or float64 array; NaN where not recorded. With
+            ``return_count``, ``(value, n)``.
+
+        Raises:
+            UnknownKeyError: unknown dataset, hp, metric, seed or epoch (lists what exists).
+            InvalidArchError: not a cell of NB201.
+            ValueError: ``seed="sample"`` without ``rng``.
+        """
+        s = self._setting(dataset, hp)
+        # fast path: a plain int cell
+        if type(arch) is int and 0 <= arch < NUM_ARCHS:
+            idx: Any = arch
+            scalar = True
+        elif isinstance(arch, Arch):
+            idx, scalar = arch.index, True
+        else:
+            idx = self._indices(arch)
+            scalar = idx.ndim == 0
+            if scalar:
+                idx = int(idx)
+        if metric in _COSTS:
+            values, mean, count = self._cost_arrays(s, metric)
+            e = None
+        else:
+            values, mean, count = self._arrays(s, metric)
+            if epoch is None:
+                e = s.T - 1
+            elif type(epoch) is int and 0 <= epoch < s.T:
+                e = epoch
+            else:
+                e = self._epoch(s, epoch)
+        if seed is None:
+            if e is None:
+                out, n = mean[idx], count[idx]
+            else:
+                out, n = mean[idx, e], count[idx, e]
+        elif seed == "sample":
+            out = self._sample(s, values, idx, e, rng)
+            n = np.isfinite(out).astype(np.int64) if not scalar else int(out == out)
+        else:
+            slot = s.seed_slot.get(seed) if type(seed) is int else None
+            if slot is None:
+                slot = self._seed_slot(s, seed)
+            out = values[idx, slot] if e is None else values[idx, slot, e]
+            n = (out == out).astype(np.int64) if not scalar else int(out == out)
+        if scalar:
+            out = float(out)
+            if return_count:
+                return out, int(n)
+            return out
+        out = np.asarray(out, dtype=np.float64)
+        return (out, np.asarray(n, dtype=np.int64)) if return_count else out
+
+    def curve(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """The per-epoch curve, float64 ``(T,)`` (or ``(n, T)`` for an array of cells)."""
+        s = self._setting(dataset, hp)
+        if metric in _COSTS:
+            raise UnknownKeyError(
+                "curve metric",
+                metric,
+                s.metrics,
+                f"{metric} is a per-trial cost: use query() or cost()",
+            )
+        idx = self._indices(arch)
+        values, mean, _ = self._arrays(s, metric)
+        if seed is None:
+            out = mean[idx]
+        elif seed == "sample":
+            out = self._sample(s, values, idx, slice(None), rng)
+        else:
+            out = values[idx, self._seed_slot(s, seed)]
+        return np.array(out, dtype=np.float64)
+
+    def cost(
+        self, arch: Any, dataset: str, hp: str | None = None, seed: int | None = None
+    ) -> dict[str, float]:
+        """Per-trial costs of one cell (mean over seeds unless ``seed``).
+
+        Returns:
+            {"params_m", "flops_m", "latency_s", "train_time_s", "train_time_per_epoch_s"};
+            NaN where not recorded.
+        """
+        s = self._setting(dataset, hp)
+        out = {c: self.query(arch, dataset, c, hp=s.hp, seed=seed) for c in COST_COLUMNS}
+        out["train_time_per_epoch_s"] = out["train_time_s"] / s.T
+        return out
+
+    def best(
+        self,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        mode: str = "max",
+        epoch: int | None = None,
+        seed: int | None = None,
+    ) -> tuple[Arch, float]:
+        """The best cell by a metric (mean over seeds unless ``seed``), as ``(Arch, value)``."""
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        idx, y = self.to_xy(dataset, metric, hp=hp, seed=seed, epoch=epoch)
+        if idx.size == 0:
+            raise UnknownKeyError(
+                "metric values", metric, [], f"no cell of {dataset!r} has a value for {metric!r}"
+            )
+        k = int(np.argmax(y) if mode == "max" else np.argmin(y))
+        return Arch.from_index(int(idx[k])), float(y[k])
+
+    def to_xy(
+        self,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | None = None,
+        epoch: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Regression data: cells that have a value, in increasing index order.
+
+        Returns:
+            ``(indices int64 (n,), y float64 (n,))``; ``seed=None`` gives per-cell means.
+        """
+        y = self.query(np.arange(NUM_ARCHS), dataset, metric, hp=hp, epoch=epoch, seed=seed)
+        keep = np.flatnonzero(np.isfinite(y))
+        return keep.astype(np.int64), y[keep]
+
+    def array(self, dataset: str, metric: str, hp: str | None = None) -> np.ndarray:
+        """The dense read-only array of a metric: ``(15625, n_seeds, T)`` float32 for a curve,
+        ``(15625, n_seeds)`` float64 for a cost; seeds in `seeds` order, NaN = not recorded."""
+        s = self._setting(dataset, hp)
+        if metric in _COSTS:
+            return self._cost_arrays(s, metric)[0]
+        return self._arrays(s, metric)[0]
+
+    def present(self, dataset: str, hp: str | None = None) -> np.ndarray:
+        """Boolean ``(15625, n_seeds)``: which (cell, seed) trials exist in (dataset, hp)."""
+        return self._present(self._setting(dataset, hp))
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _dataset(self, dataset: str) -> dict[str, _Setting]:
+        try:
+            return self._settings[dataset]
+        except (KeyError, TypeError):
+            raise UnknownKeyError("dataset", dataset, list(self._settings)) from None
+
+    def _setting(self, dataset: str, hp: str | None) -> _Setting:
+        hs = self._settings.get(dataset) if isinstance(dataset, str) else None
+        if hs is None:
+            raise UnknownKeyError("dataset", dataset, list(self._settings))
+        if hp is None:
+            if len(hs) == 1:
+                return next(iter(hs.values()))
+            raise UnknownKeyError(
+                "hp",
+                None,
+                list(hs),
+                f"{dataset!r} has several training schedules; pass hp= one of them",
+            )
+        s = hs.get(hp)
+        if s is None:
+            s = hs.get(str(hp))
+            if s is None:
+                raise UnknownKeyError("hp", hp, list(hs), f"for dataset {dataset!r}")
+        return s
+
+    @staticmethod
+    def _indices(arch: Any) -> Any:
+        if isinstance(arch, (list, tuple)) and not arch:
+            return np.zeros(0, np.int64)
+        return as_indices(arch)
+
+    @staticmethod
+    def _epoch(s: _Setting, epoch: Any) -> int:
+        if isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool):
+            e = int(epoch)
+            if 0 <= e < s.T:
+                return e
+        raise UnknownKeyError(
+            "epoch",
+            epoch,
+            [0, s.T - 1],
+            f"epochs of ({s.dataset}, hp {s.hp}) count from 0 to {s.T - 1}",
+        )
+
+    @staticmethod
+    def _seed_slot(s: _Setting, seed: Any) -> int:
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            slot = s.seed_slot.get(int(seed))
+            if slot is not None:
+                return slot
+        raise UnknownKeyError(
+            "seed", seed, s.seeds, f"in ({s.dataset}, hp {s.hp}); or None (mean) or 'sample'"
+        )
+
+    def _sample(
+        self, s: _Setting, values: np.ndarray, idx: Any, e: Any, rng: np.random.Generator | None
+    ) -> Any:
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "seed='sample' draws a seed at random and needs rng=numpy.random.Generator "
+                f"(e.g. np.random.default_rng(0)); got rng={rng!r}"
+            )
+        present = self._present(s)[idx]  # (S,) or (n, S)
+        weights = present.astype(np.float64)
+        total = weights.sum(axis=-1, keepdims=True)
+        u = rng.random(np.shape(total))
+        cum = np.cumsum(weights, axis=-1)
+        slot = (cum <= u * total).sum(axis=-1)  # first slot whose cumulative count exceeds u*n
+        slot = np.minimum(slot, len(s.seeds) - 1)
+        if np.ndim(idx) == 0:
+            slot = int(np.asarray(slot).reshape(-1)[0])
+            v = values[idx, slot] if e is None else values[idx, slot, e]
+            return v if total[0] > 0 else np.full(np.shape(v), np.nan)
+        rows = np.asarray(idx)
+        v = values[rows, slot] if e is None else values[rows, slot, e]
+        v = np.array(v, dtype=np.float64)
+        v[total[:, 0] == 0] = np.nan
+        return v
+
+    def _read(self, s: _Setting, columns: list[str]):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(s.file, columns=columns, use_threads=True)
+
+    def _present(self, s: _Setting) -> np.ndarray:
+        if s.present is None:
+            with s.lock:
+                if s.present is None:
+                    t = self._read(s, ["arch_index", "seed"])
+                    rows = t.column("arch_index").to_numpy().astype(np.int64)
+                    slots = np.searchsorted(s.seeds, t.column("seed").to_numpy())
+                    present = np.zeros((NUM_ARCHS, len(s.seeds)), bool)
+                    present[rows, slots] = True
+                    present.setflags(write=False)
+                    s.present = present
+        return s.present
+
+    def _arrays(self, s: _Setting, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hit = s.cache.get(metric)
+        if hit is not None:
+            return hit
+        if metric not in s.metrics:
+            raise UnknownKeyError(
+                "metric", metric, s.metrics + list(COST_COLUMNS), f"in ({s.dataset}, hp {s.hp})"
+            )
+        with s.lock:
+            hit = s.cache.get(metric)
+            if hit is not None:
+                return hit
+            import pyarrow.parquet as pq
+
+            T = s.T
+            dense = np.full((NUM_ARCHS, len(s.seeds), T), np.nan, np.float32)
+            # batch by batch, so the peak is the dense array plus one batch (not a whole column)
+            pf = pq.ParquetFile(s.file, memory_map=True)
+            for batch in pf.iter_batches(
+                batch_size=8192, columns=["arch_index", "seed", metric], use_threads=False
+            ):
+                rows = batch.column(0).to_numpy().astype(np.int64)
+                slots = np.searchsorted(s.seeds, batch.column(1).to_numpy())
+                col = batch.column(2)
+                flat = col.values.slice(col.offset * T, len(col) * T)
+                vals = flat.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+                vals = vals.reshape(len(col), T)
+                if col.null_count:
+                    vals = vals.copy()
+                    vals[col.is_null().to_numpy(zero_copy_only=False)] = np.nan
+                dense[rows, slots] = vals
+            hit = self._finish(dense)
+            s.cache[metric] = hit
+        return hit
+
+    def _cost_arrays(self, s: _Setting, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = "cost:" + metric
+        hit = s.cache.get(key)
+        if hit is not None:
+            return hit
+        with s.lock:
+            t = self._read(s, ["arch_index", "seed", metric])
+            rows = t.column("arch_index").to_numpy().astype(np.int64)
+            slots = np.searchsorted(s.seeds, t.column("seed").to_numpy())
+            vals = t.column(metric).to_numpy().astype(np.float64)  # nulls -> NaN
+            dense = np.full((NUM_ARCHS, len(s.seeds)), np.nan, np.float64)
+            dense[rows, slots] = vals
+            hit = self._finish(dense)
+            s.cache[key] = hit
+        return hit
+
+    @staticmethod
+    def _finish(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, nan-mean over the seed axis, count over the seed axis), all read-only."""
+        ok = ~np.isnan(dense)
+        count = ok.sum(axis=1, dtype=np.int64)
+        total = np.where(ok, dense, 0).sum(axis=1, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (total / count).astype(dense.dtype)
+        count = count.astype(np.int8 if dense.shape[1] < 127 else np.int64)
+        for a in (dense, mean, count):
+            a.setflags(write=False)
+        return dense, mean, count

@@ -1,0 +1,123 @@
+"""Load the official NB201 / NATS-Bench pickles without running arbitrary code.
+
+Unpickling can call any importable function, so these loaders resolve only the globals in
+`ALLOWED` (the types the official files contain) and refuse anything else with an
+`UnsafePickleError` that names the refused ``module.name``. numpy 1.x paths
+(``numpy.core.multiarray.scalar``) are mapped to where numpy 2 keeps them.
+"""
+
+from __future__ import annotations
+
+import bz2
+import collections
+import io
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from surrogate_nb.errors import UnsafePickleError
+
+
+def _numpy_global(name: str) -> Any:
+    import numpy as np
+
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray
+    table = {
+        "scalar": multiarray.scalar,
+        "_reconstruct": multiarray._reconstruct,
+        "dtype": np.dtype,
+        "ndarray": np.ndarray,
+    }
+    return table[name]
+
+
+def _codecs_encode() -> Any:
+    import codecs
+
+    return codecs.encode
+
+
+#: (module, name) -> loader of the object the name may resolve to.
+ALLOWED: dict[tuple[str, str], Any] = {
+    ("collections", "OrderedDict"): lambda: collections.OrderedDict,
+    ("builtins", "set"): lambda: set,
+    ("__builtin__", "set"): lambda: set,  # protocol-2 pickles written by Python 2 names
+    ("__builtin__", "frozenset"): lambda: frozenset,
+    ("builtins", "frozenset"): lambda: frozenset,
+    ("builtins", "slice"): lambda: slice,
+    ("_codecs", "encode"): _codecs_encode,
+    **{
+        (mod, name): (lambda n=name: _numpy_global(n))
+        for mod in ("numpy.core.multiarray", "numpy._core.multiarray")
+        for name in ("scalar", "_reconstruct")
+    },
+    ("numpy", "dtype"): lambda: _numpy_global("dtype"),
+    ("numpy", "ndarray"): lambda: _numpy_global("ndarray"),
+}
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """A `pickle.Unpickler` that resolves only the globals in `ALLOWED`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        loader = ALLOWED.get((module, name))
+        if loader is None:
+            raise UnsafePickleError(
+                f"refused to unpickle {module}.{name}: not in the allow-list of types the "
+                "official NB201 / NATS-Bench files contain (the file may be malicious or of "
+                "another format)"
+            )
+        return loader()
+
+
+def safe_loads(data: bytes) -> Any:
+    """Unpickle bytes with `RestrictedUnpickler`."""
+    return RestrictedUnpickler(io.BytesIO(data)).load()
+
+
+def safe_load_pickle(path: str | os.PathLike) -> Any:
+    """Load a pickle file (``.pbz2`` / ``.bz2`` are bz2-decompressed first), restricted."""
+    p = Path(path)
+    raw = p.read_bytes()
+    if p.suffix in (".pbz2", ".bz2") or raw[:3] == b"BZh":
+        raw = bz2.decompress(raw)
+    return safe_loads(raw)
+
+
+def safe_torch_load(path: str | os.PathLike) -> Any:
+    """`torch.load(weights_only=True)` with the allow-list's numpy globals registered.
+
+    Raises:
+        UnsafePickleError: the file references a global outside torch's and our allow-lists.
+    """
+    import torch
+
+    safe = [
+        collections.OrderedDict,
+        _codecs_encode(),
+        _numpy_global("scalar"),
+        _numpy_global("_reconstruct"),
+        _numpy_global("dtype"),
+        _numpy_global("ndarray"),
+    ]
+    # numpy 1.x names in the official files, mapped to the numpy 2 objects
+    safe += [(_numpy_global(n), f"numpy.core.multiarray.{n}") for n in ("scalar", "_reconstruct")]
+    import numpy as np
+
+    safe += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32")]
+    try:
+        with torch.serialization.safe_globals(safe):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        import re
+
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = found.group(1) if found else str(exc).splitlines()[0]
+        raise UnsafePickleError(
+            f"refused to load {path}: it references {what}, not in the allow-list of types the "
+            "official NB201 files contain (the file may be malicious or of another format)"
+        ) from exc

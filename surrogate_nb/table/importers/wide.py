@@ -1,0 +1,209 @@
+"""Import a wide per-cell file (CSV or Parquet): one row per cell, one column per value.
+
+Column names understood (any dataset name, ``_`` allowed in it):
+
+* ``<dataset>_<metric>_<hp>``: the final-epoch value of ``metric`` under schedule ``hp``
+  (digits, = T epochs), e.g. ``cifar10_test_acc_200``. ``metric`` is ``[<split>_](acc|acc5|loss|
+  time)`` with a split name without ``_`` (e.g. ``valid_acc``, ``x-test_loss``, ``train_time``).
+* ``<dataset>_<metric>_<hp>_run<k>``: the same for training run k. **Run k becomes seed k.**
+* ``<dataset>_params_m``, ``_flops_m``, ``_latency_s``, ``_train_time_s``: per-cell costs, attached
+  to every trial of that dataset (the wide file has one value per cell, not per run).
+* the cell: ``index`` / ``arch_index`` (official NB201 index) and/or ``arch_str`` / ``arch``;
+  when both are present they must agree.
+
+Other columns (e.g. ``n_runs_200``, ``naslib_cifar10_val_acc``) are ignored and listed in the
+manifest under ``import.ignored_columns``.
+
+Values land at epoch T-1 of a T-long curve; earlier epochs are null (not recorded). When a metric
+has ``_run<k>`` columns, the mean column is not stored (it is checked against the runs' mean, and
+the largest gap is recorded in the manifest). A metric with only a mean column is stored under the
+pseudo-seed `AGGREGATE_SEED` (-1), meaning "a published mean over unrecorded seeds": ``seed=None``
+queries then return it (count 1), and no real seed pretends to hold it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surrogate_nb.errors import TableFormatError
+from surrogate_nb.space import NUM_ARCHS, as_indices
+from surrogate_nb.table._format import COST_COLUMNS, write_table
+
+#: Seed under which a mean-only column (no per-run columns) is stored.
+AGGREGATE_SEED = -1
+
+_CURVE = re.compile(
+    r"^(?P<ds>.+?)_(?P<metric>(?:[A-Za-z0-9\-]+_)?(?:acc|acc5|loss|time))_(?P<hp>\d+)"
+    r"(?:_run(?P<run>\d+))?$"
+)
+_COST = re.compile(r"^(?P<ds>.+)_(?P<cost>" + "|".join(COST_COLUMNS) + r")$")
+_INDEX_COLS = ("index", "arch_index")
+_ARCH_COLS = ("arch_str", "arch")
+
+
+def parse_columns(columns: list[str]) -> tuple[dict, dict, list[str]]:
+    """Sort column names into curve values, costs and ignored columns.
+
+    Returns:
+        (curves {(dataset, hp, metric): {run (None = mean): column}},
+         costs {dataset: {cost: column}}, ignored columns).
+    """
+    curves: dict[tuple[str, str, str], dict[int | None, str]] = {}
+    costs: dict[str, dict[str, str]] = {}
+    ignored = []
+    for col in columns:
+        if col in _INDEX_COLS or col in _ARCH_COLS:
+            continue
+        m = _COST.match(col)
+        if m:
+            costs.setdefault(m["ds"], {})[m["cost"]] = col
+            continue
+        m = _CURVE.match(col)
+        if m:
+            run = int(m["run"]) if m["run"] is not None else None
+            curves.setdefault((m["ds"], m["hp"], m["metric"]), {})[run] = col
+            continue
+        ignored.append(col)
+    return curves, costs, ignored
+
+
+def _read(path: Path):
+    import pandas as pd
+
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def _cell_indices(frame, path: Path) -> np.ndarray:
+    idx = None
+    for c in _INDEX_COLS:
+        if c in frame.columns:
+            idx = frame[c].to_numpy().astype(np.int64)
+            break
+    arch = next((c for c in _ARCH_COLS if c in frame.columns), None)
+    if arch is not None:
+        from_str = as_indices(list(frame[arch].astype(str)))
+        if idx is not None and not np.array_equal(idx, from_str):
+            bad = int(np.flatnonzero(idx != from_str)[0])
+            raise TableFormatError(
+                f"{path}: row {bad} has index {idx[bad]} but {arch} {frame[arch].iloc[bad]!r} "
+                f"is cell {from_str[bad]}; the file's index is not the official NB201 index"
+            )
+        idx = from_str
+    if idx is None:
+        raise TableFormatError(
+            f"{path}: no cell column; expected one of {_INDEX_COLS + _ARCH_COLS}"
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= NUM_ARCHS):
+        raise TableFormatError(f"{path}: cell index outside 0..{NUM_ARCHS - 1}")
+    if np.unique(idx).size != idx.size:
+        raise TableFormatError(f"{path}: a cell appears in more than one row")
+    return idx
+
+
+def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: str = "") -> Path:
+    """Convert a wide per-cell CSV / Parquet file into a table directory.
+
+    Args:
+        source: the wide file (``.csv`` or ``.parquet``).
+        out: table directory to write (replaced atomically).
+        command: the producing command line, stored in the manifest.
+
+    Returns:
+        The table directory.
+
+    Raises:
+        TableFormatError: no recognisable value columns, no cell column, bad indices.
+    """
+    src = Path(source)
+    frame = _read(src)
+    curves, costs, ignored = parse_columns(list(frame.columns))
+    if not curves:
+        raise TableFormatError(
+            f"{src}: no column named <dataset>_<metric>_<hp>[_run<k>] (e.g. cifar10_valid_acc_200);"
+            f" columns: {list(frame.columns)[:12]}"
+        )
+    cells = _cell_indices(frame, src)
+    mean_gaps: dict[str, float] = {}
+    # (dataset, hp) -> {seed: {metric: values (n_rows,)}}
+    settings: dict[tuple[str, str], dict[int, dict[str, np.ndarray]]] = {}
+    for (ds, hp, metric), cols in sorted(curves.items()):
+        per_seed = settings.setdefault((ds, hp), {})
+        runs = sorted(r for r in cols if r is not None)
+        if runs:
+            block = np.stack([frame[cols[r]].to_numpy(np.float64) for r in runs], axis=1)
+            for j, r in enumerate(runs):
+                per_seed.setdefault(r, {})[metric] = block[:, j]
+            if None in cols:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    gap = np.nanmax(
+                        np.abs(np.nanmean(block, axis=1) - frame[cols[None]].to_numpy(np.float64))
+                    )
+                mean_gaps[cols[None]] = float(gap)
+        else:
+            per_seed.setdefault(AGGREGATE_SEED, {})[metric] = frame[cols[None]].to_numpy(np.float64)
+    cost_values = {
+        ds: {c: frame[col].to_numpy(np.float64) for c, col in cs.items()}
+        for ds, cs in costs.items()
+    }
+
+    def trials():
+        for (ds, hp), per_seed in sorted(settings.items()):
+            T = int(hp)
+            metrics = sorted({m for v in per_seed.values() for m in v})
+            cv = cost_values.get(ds, {})
+            for seed in sorted(per_seed):
+                values = per_seed[seed]
+                have = np.zeros(len(cells), bool)
+                for v in values.values():
+                    have |= np.isfinite(v)
+                for row in np.flatnonzero(have):
+                    out = {}
+                    for m in metrics:
+                        curve = np.full(T, np.nan, np.float32)
+                        if m in values:
+                            curve[T - 1] = values[m][row]
+                        out[m] = curve
+                    yield {
+                        "arch_index": int(cells[row]),
+                        "dataset": ds,
+                        "hp": hp,
+                        "seed": seed,
+                        "epochs": T,
+                        "status": "ok",
+                        **{
+                            c: (float(cv[c][row]) if c in cv and np.isfinite(cv[c][row]) else None)
+                            for c in COST_COLUMNS
+                        },
+                        "curves": out,
+                    }
+
+    manifest: dict[str, Any] = {
+        "command": command or f"snb import {src} --out {out}",
+        "protocol": {"source": "wide per-cell file", "values_at": "last epoch (T-1) only"},
+        "datasets": {ds: {} for ds, _ in settings},
+        "import": {
+            "format": "wide",
+            "source_file": src.name,
+            "source_sha256": _sha256(src),
+            "seeds": "column suffix _run<k> -> seed k; mean-only columns -> seed -1",
+            "aggregate_seed": AGGREGATE_SEED,
+            "ignored_columns": ignored,
+            "mean_vs_runs_max_abs_gap": mean_gaps,
+        },
+    }
+    return write_table(out, trials(), manifest=manifest)
+
+
+def _sha256(path: Path) -> str:
+    from surrogate_nb.table._format import sha256_file
+
+    return sha256_file(path)

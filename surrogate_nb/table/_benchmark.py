@@ -20,6 +20,40 @@ from surrogate_nb.space import NUM_ARCHS, Arch, as_indices
 from surrogate_nb.table._format import COST_COLUMNS, read_manifest
 
 _COSTS = frozenset(COST_COLUMNS)
+#: Rows per record batch when loading a column (one row group of `write_table`).
+_BATCH_ROWS = 4096
+#: Cells per block when computing seed means.
+_FINISH_ROWS = 1024
+
+
+#: Arrow primitive types read straight from their buffers (see `_numpy`).
+_NUMPY_TYPES = {"int32": np.int32, "int64": np.int64, "float": np.float32, "double": np.float64}
+
+
+def _valid(arr: Any) -> np.ndarray | None:
+    """Validity of an Arrow array's own slots (bool, True = set), None when it has no nulls."""
+    if not arr.null_count:
+        return None
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[0], np.uint8), bitorder="little")
+    return bits[arr.offset : arr.offset + len(arr)].astype(bool)
+
+
+def _numpy(arr: Any) -> np.ndarray:
+    """A primitive Arrow array as a numpy array (nulls -> NaN for floats), read-only.
+
+    Reads the Arrow buffers directly: ``pyarrow.Array.to_numpy`` imports pandas, which alone
+    adds ~45 MB to the resident size of a process that only queries a table.
+    """
+    dtype = _NUMPY_TYPES.get(str(arr.type))
+    valid = _valid(arr)
+    if dtype is None or (valid is not None and not np.issubdtype(dtype, np.floating)):
+        return arr.to_numpy(zero_copy_only=False)
+    size = np.dtype(dtype).itemsize
+    out = np.frombuffer(arr.buffers()[1], dtype, count=len(arr), offset=arr.offset * size)
+    if valid is not None:
+        out = out.copy()
+        out[~valid] = np.nan
+    return out
 
 
 class _Setting:
@@ -383,20 +417,40 @@ class Benchmark:
         v[total[:, 0] == 0] = np.nan
         return v
 
-    def _read(self, s: _Setting, columns: list[str]):
+    @staticmethod
+    def _batches(s: _Setting, columns: list[str]):
+        """Record batches of a few columns of one setting's file, one row group at a time.
+
+        Memory notes (peak RSS is a stated target): `pyarrow.parquet.ParquetFile` is used
+        rather than ``pq.read_table``, which loads the dataset / Acero engine (~60 MB resident
+        even for two int columns); ``pre_buffer=False`` reads column chunk by column chunk
+        instead of coalescing whole row-group ranges; no memory map, so pages of the file that
+        were read do not stay resident in this process. Arrow's allocator keeps freed buffers,
+        so callers hand them back with `_release_arrow_memory` when done.
+        """
         import pyarrow.parquet as pq
 
-        return pq.read_table(s.file, columns=columns, use_threads=True)
+        pf = pq.ParquetFile(s.file, pre_buffer=False)
+        try:
+            yield from pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, use_threads=False)
+        finally:
+            pf.close()
+
+    @staticmethod
+    def _release_arrow_memory() -> None:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
 
     def _present(self, s: _Setting) -> np.ndarray:
         if s.present is None:
             with s.lock:
                 if s.present is None:
-                    t = self._read(s, ["arch_index", "seed"])
-                    rows = t.column("arch_index").to_numpy().astype(np.int64)
-                    slots = np.searchsorted(s.seeds, t.column("seed").to_numpy())
                     present = np.zeros((NUM_ARCHS, len(s.seeds)), bool)
-                    present[rows, slots] = True
+                    for batch in self._batches(s, ["arch_index", "seed"]):
+                        rows = _numpy(batch.column(0)).astype(np.int64)
+                        present[rows, np.searchsorted(s.seeds, _numpy(batch.column(1)))] = True
+                    self._release_arrow_memory()
                     present.setflags(write=False)
                     s.present = present
         return s.present
@@ -413,25 +467,22 @@ class Benchmark:
             hit = s.cache.get(metric)
             if hit is not None:
                 return hit
-            import pyarrow.parquet as pq
-
             T = s.T
             dense = np.full((NUM_ARCHS, len(s.seeds), T), np.nan, np.float32)
-            # batch by batch, so the peak is the dense array plus one batch (not a whole column)
-            pf = pq.ParquetFile(s.file, memory_map=True)
-            for batch in pf.iter_batches(
-                batch_size=8192, columns=["arch_index", "seed", metric], use_threads=False
-            ):
-                rows = batch.column(0).to_numpy().astype(np.int64)
-                slots = np.searchsorted(s.seeds, batch.column(1).to_numpy())
+            # batch by batch: the peak is the dense array plus one batch, not a whole column
+            for batch in self._batches(s, ["arch_index", "seed", metric]):
+                rows = _numpy(batch.column(0)).astype(np.int64)
+                slots = np.searchsorted(s.seeds, _numpy(batch.column(1)))
                 col = batch.column(2)
                 flat = col.values.slice(col.offset * T, len(col) * T)
-                vals = flat.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-                vals = vals.reshape(len(col), T)
-                if col.null_count:
+                vals = _numpy(flat).astype(np.float32, copy=False).reshape(len(col), T)
+                valid = _valid(col)  # a whole curve may be null
+                if valid is not None:
                     vals = vals.copy()
-                    vals[col.is_null().to_numpy(zero_copy_only=False)] = np.nan
+                    vals[~valid] = np.nan
                 dense[rows, slots] = vals
+                del batch, col, flat, vals, valid
+            self._release_arrow_memory()
             hit = self._finish(dense)
             s.cache[metric] = hit
         return hit
@@ -442,25 +493,38 @@ class Benchmark:
         if hit is not None:
             return hit
         with s.lock:
-            t = self._read(s, ["arch_index", "seed", metric])
-            rows = t.column("arch_index").to_numpy().astype(np.int64)
-            slots = np.searchsorted(s.seeds, t.column("seed").to_numpy())
-            vals = t.column(metric).to_numpy().astype(np.float64)  # nulls -> NaN
+            hit = s.cache.get(key)
+            if hit is not None:
+                return hit
             dense = np.full((NUM_ARCHS, len(s.seeds)), np.nan, np.float64)
-            dense[rows, slots] = vals
+            for batch in self._batches(s, ["arch_index", "seed", metric]):
+                rows = _numpy(batch.column(0)).astype(np.int64)
+                slots = np.searchsorted(s.seeds, _numpy(batch.column(1)))
+                dense[rows, slots] = _numpy(batch.column(2))  # nulls -> NaN
+            self._release_arrow_memory()
             hit = self._finish(dense)
             s.cache[key] = hit
         return hit
 
     @staticmethod
     def _finish(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(values, nan-mean over the seed axis, count over the seed axis), all read-only."""
-        ok = ~np.isnan(dense)
-        count = ok.sum(axis=1, dtype=np.int64)
-        total = np.where(ok, dense, 0).sum(axis=1, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (total / count).astype(dense.dtype)
-        count = count.astype(np.int8 if dense.shape[1] < 127 else np.int64)
+        """(values, nan-mean over the seed axis, count over the seed axis), all read-only.
+
+        Computed in blocks of cells so the temporaries stay a few MB (full-size ones would add
+        ~100 MB to the peak RSS for a (15625, 3, 200) column).
+        """
+        n, n_seeds = dense.shape[:2]
+        rest = dense.shape[2:]
+        mean = np.empty((n, *rest), dense.dtype)
+        count = np.empty((n, *rest), np.int8 if n_seeds < 127 else np.int64)
+        for lo in range(0, n, _FINISH_ROWS):
+            block = dense[lo : lo + _FINISH_ROWS]
+            ok = ~np.isnan(block)
+            c = ok.sum(axis=1, dtype=np.int64)
+            total = np.where(ok, block, 0).sum(axis=1, dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean[lo : lo + _FINISH_ROWS] = total / c
+            count[lo : lo + _FINISH_ROWS] = c
         for a in (dense, mean, count):
             a.setflags(write=False)
         return dense, mean, count

@@ -1,0 +1,159 @@
+"""`BaseRegressor`: the small, sklearn-like contract every surrogate model follows.
+
+* ``__init__`` only stores its arguments (so `get_params` / `clone`-style copies work).
+* ``fit(X, y) -> self``; learned state ends in ``_``.
+* ``predict(X) -> (mean, std)``, two float64 arrays of shape (n,); std > 0 is the model's own
+  uncertainty (spread of a bagged / deep ensemble).
+* ``predict`` or ``save_model`` before ``fit`` raises `NotFittedError`.
+* ``save_model(directory) -> list[str]`` writes the library's own model format (never pickle) and
+  returns the file names; ``load_model(directory, params)`` is its inverse.
+* ``search_space(trial)`` gives Optuna the tunable hyper-parameters (`regressors.tuning`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from surrogate_nb.errors import InvalidArchError, NotFittedError
+
+
+def seed_from(random_state: int | np.random.Generator | None) -> int:
+    """A native int seed from an int or a numpy Generator (LightGBM's convention); None -> 0."""
+    if random_state is None:
+        return 0
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise TypeError(f"random_state must be an int or a numpy Generator, got {random_state!r}")
+
+
+def check_xy(X: object, y: object | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """X as a 2-d float32 array (and y as a 1-d float64 of matching length), finite values only."""
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise InvalidArchError(
+            f"X must be 2-d (n_samples, n_features), got shape {X.shape}", X.shape
+        )
+    if y is None:
+        return X, None
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if len(y) != len(X):
+        raise InvalidArchError(f"X has {len(X)} rows but y has {len(y)} values", len(y))
+    if not np.all(np.isfinite(y)):
+        raise InvalidArchError(
+            f"y holds {int((~np.isfinite(y)).sum())} non-finite values; drop missing cells first",
+            y,
+        )
+    if len(y) < 2:
+        raise InvalidArchError(f"need at least 2 training samples, got {len(y)}", len(y))
+    return X, y
+
+
+class BaseRegressor(ABC):
+    """Base of the surrogate models: fit on a feature matrix, predict (mean, std)."""
+
+    #: Registry name, also written into saved models.
+    name: ClassVar[str] = ""
+
+    # ---- sklearn-style parameters -------------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """The constructor arguments (as stored)."""
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def set_params(self, **params: Any) -> BaseRegressor:
+        """Set constructor arguments; unknown names raise `ValueError`."""
+        for k, v in params.items():
+            if k not in self._param_names():
+                raise ValueError(f"unknown parameter {k!r} for {type(self).__name__}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ---- contract -----------------------------------------------------------------------------
+
+    def fit(self, X: object, y: object) -> BaseRegressor:
+        """Fit on X (n, d) and y (n,); returns self."""
+        X, y = check_xy(X, y)
+        self._fit(X, y)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std), float64 arrays (n,); std is strictly positive.
+
+        Raises:
+            NotFittedError: before `fit`.
+        """
+        self._check_fitted()
+        X, _ = check_xy(X)
+        if X.shape[1] != self.n_features_in_:
+            raise InvalidArchError(
+                f"X has {X.shape[1]} features; the model was fitted on {self.n_features_in_}",
+                X.shape,
+            )
+        mean, std = self._predict(X)
+        return np.asarray(mean, np.float64), np.maximum(np.asarray(std, np.float64), 1e-9)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, y) (or load a saved "
+                "model) before predict or save"
+            )
+
+    def save_model(self, directory: str | Path) -> list[str]:
+        """Write the fitted model into `directory` in its library's format; returns file names."""
+        self._check_fitted()
+        return self._save(Path(directory))
+
+    @classmethod
+    def load_model(
+        cls, directory: str | Path, params: dict[str, Any], n_features: int
+    ) -> BaseRegressor:
+        """Rebuild a fitted model from `save_model`'s files and its constructor params."""
+        model = cls(**params)
+        model._load(Path(directory))
+        model.n_features_in_ = int(n_features)
+        return model
+
+    @abstractmethod
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @abstractmethod
+    def _save(self, directory: Path) -> list[str]: ...
+
+    @abstractmethod
+    def _load(self, directory: Path) -> None: ...
+
+    @staticmethod
+    def search_space(trial: Any) -> dict[str, Any]:
+        """Optuna search space: hyper-parameters suggested on `trial` (an `optuna.Trial`)."""
+        return {}
+
+
+def bootstrap_members(n: int, n_members: int, seed: int) -> list[tuple[int, np.ndarray]]:
+    """Per member: (seed, bootstrap row indices of length n), all drawn from one seed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_members):
+        member_seed = int(rng.integers(0, 2**31 - 1))
+        out.append((member_seed, rng.integers(0, n, size=n)))
+    return out

@@ -1,0 +1,123 @@
+"""`LGBRegressor`: a bagged ensemble of LightGBM boosters; mean and spread of the members.
+
+Each member is trained on a bootstrap sample with its own seed; boosters are saved in LightGBM's
+text model format (``member{i}.txt``).
+
+Default hyper-parameters: set by hand from a short sweep on NB201 (781 random cells, ``full``
+features, log-error target). A 40-trial Optuna TPE run (`regressors.tuning`, 20% validation split
+of the 781 training cells, 2 members per trial; /tmp script, 2026-11-23) found no held-out gain
+(lgb τ 0.8957 tuned vs 0.8960 default, two other draws of 781 cells, tested on the rest), so the
+defaults stay and tuning is opt-in (``Surrogate(tune_trials=...)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
+
+
+class LGBRegressor(BaseRegressor):
+    """Bagged LightGBM (gradient-boosted trees, L2 loss).
+
+    Args:
+        n_members: ensemble size (>= 5 recommended).
+        n_estimators: boosting rounds per member.
+        learning_rate: shrinkage.
+        num_leaves: leaves per tree.
+        min_child_samples: minimum rows per leaf.
+        subsample: row fraction per iteration (bagging, on top of the bootstrap).
+        colsample_bytree: feature fraction per tree.
+        reg_lambda: L2 penalty on leaf values.
+        random_state: int or numpy Generator; the same value gives the same model.
+        n_jobs: threads per booster.
+    """
+
+    name = "lgb"
+
+    def __init__(
+        self,
+        n_members: int = 5,
+        n_estimators: int = 500,
+        learning_rate: float = 0.03,
+        num_leaves: int = 15,
+        min_child_samples: int = 5,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.7,
+        reg_lambda: float = 0.0,
+        random_state: int | np.random.Generator | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_members = n_members
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _booster_params(self, seed: int) -> dict[str, Any]:
+        return {
+            "objective": "regression",
+            "learning_rate": float(self.learning_rate),
+            "num_leaves": int(self.num_leaves),
+            "min_data_in_leaf": int(self.min_child_samples),
+            "bagging_fraction": float(self.subsample),
+            "bagging_freq": 1,
+            "feature_fraction": float(self.colsample_bytree),
+            "lambda_l2": float(self.reg_lambda),
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": int(self.n_jobs),
+            "verbose": -1,
+        }
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        import lightgbm as lgb
+
+        members = []
+        for seed, rows in bootstrap_members(
+            len(y), int(self.n_members), seed_from(self.random_state)
+        ):
+            params = self._booster_params(seed)
+            data = lgb.Dataset(X[rows], label=y[rows], params={"verbose": -1})
+            members.append(lgb.train(params, data, num_boost_round=int(self.n_estimators)))
+        self.boosters_ = members
+
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        preds = np.stack([b.predict(X) for b in self.boosters_]).astype(np.float64)
+        return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
+
+    def _save(self, directory: Path) -> list[str]:
+        names = []
+        for i, b in enumerate(self.boosters_):
+            name = f"member{i}.txt"
+            b.save_model(str(directory / name))
+            names.append(name)
+        return names
+
+    def _load(self, directory: Path) -> None:
+        import lightgbm as lgb
+
+        self.boosters_ = [
+            lgb.Booster(model_file=str(directory / f"member{i}.txt"))
+            for i in range(int(self.n_members))
+        ]
+
+    @staticmethod
+    def search_space(trial: Any) -> dict[str, Any]:
+        return {
+            "n_estimators": trial.suggest_int("n_estimators", 200, 1200, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 7, 63, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 2, 30, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+        }

@@ -1,0 +1,202 @@
+"""`SurrogateBenchmark` as a drop-in for the tabular `Benchmark`; the `snb` surrogate commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from surrogate_nb.regressors import SurrogateBenchmark
+from surrogate_nb.regressors.features import cell_stats, stat_names
+
+from surrogate_nb.errors import UnknownKeyError
+
+CELLS = np.arange(0, 15625, 53)[:200]
+FAST = '{"n_estimators": 40}'
+
+
+def _acc(cells: np.ndarray) -> np.ndarray:
+    s = cell_stats(cells)
+    n = list(stat_names())
+    y = 70 + 4 * s[:, n.index("sum_path_conv3")] + 2 * s[:, n.index("sum_path_conv1")]
+    return np.where(s[:, n.index("connected")] > 0, y, 10.0)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    write_table = pytest.importorskip("surrogate_nb.table").write_table
+    rng = np.random.default_rng(0)
+    trials = []
+    for i, acc in zip(CELLS, _acc(CELLS)):
+        for seed in (777, 888):
+            final = float(acc + rng.normal(0, 0.3))
+            trials.append(
+                {
+                    "arch_index": int(i),
+                    "dataset": "toy",
+                    "hp": "3",
+                    "seed": seed,
+                    "epochs": 3,
+                    "status": "ok",
+                    "params_m": 0.1,
+                    "flops_m": 1.0,
+                    "latency_s": 0.01,
+                    "train_time_s": 3.0,
+                    "curves": {
+                        "valid_acc": [final - 20, final - 5, final],
+                        "train_loss": [2.0, 1.0, 0.5],
+                    },
+                }
+            )
+    return write_table(
+        tmp_path_factory.mktemp("t") / "table", trials, manifest={"protocol": {}, "command": "test"}
+    )
+
+
+@pytest.fixture(scope="module")
+def sbench(table):
+    from surrogate_nb.table import Benchmark
+
+    b = Benchmark.open(table)
+    return SurrogateBenchmark.from_table(
+        b,
+        "toy",
+        "valid_acc",
+        rng=np.random.default_rng(0),
+        model="lgb",
+        params={"n_estimators": 40},
+    ), b
+
+
+def test_query_drop_in(sbench):
+    sb, table = sbench
+    one = sb.query(int(CELLS[3]), "toy", "valid_acc")
+    assert isinstance(one, float)
+    assert one == pytest.approx(table.query(int(CELLS[3]), "toy", "valid_acc"), abs=3.0)
+    many = sb.query(CELLS[:5], "toy", "valid_acc")
+    assert many.shape == (5,) and many[0] == pytest.approx(
+        sb.query(int(CELLS[0]), "toy", "valid_acc")
+    )
+    # cells the table lacks still get an answer
+    assert np.isfinite(sb.query(1, "toy", "valid_acc"))
+    assert sb.query(CELLS[3], "toy", "valid_acc", epoch=2) == one  # the last epoch
+
+
+def test_query_sample_and_errors(sbench):
+    sb, _ = sbench
+    a = sb.query(CELLS[:20], "toy", "valid_acc", seed="sample", rng=np.random.default_rng(1))
+    b = sb.query(CELLS[:20], "toy", "valid_acc", seed="sample", rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, sb.query(CELLS[:20], "toy", "valid_acc"))
+    with pytest.raises(ValueError):
+        sb.query(0, "toy", "valid_acc", seed="sample")
+    with pytest.raises(UnknownKeyError):
+        sb.query(0, "toy", "valid_acc", seed=777)
+    with pytest.raises(UnknownKeyError):
+        sb.query(0, "toy", "valid_acc", epoch=0)
+    with pytest.raises(UnknownKeyError, match="snb fit"):
+        sb.query(0, "toy", "train_loss")
+
+
+def test_cost_and_save_load(sbench, tmp_path):
+    sb, table = sbench
+    c = sb.cost(int(CELLS[0]), "toy")
+    assert c["train_time_s"] == pytest.approx(3.0)  # from the table
+    assert sb.query(int(CELLS[0]), "toy", "train_time_s") == pytest.approx(3.0)
+    assert sb.cost(0, "cifar10-valid")["params_m"] == pytest.approx(0.129306)  # counters
+    loaded = SurrogateBenchmark.load(sb.save(tmp_path / "sb"), table=table)
+    np.testing.assert_array_equal(
+        loaded.query(CELLS, "toy", "valid_acc"), sb.query(CELLS, "toy", "valid_acc")
+    )
+
+
+# ---- CLI (last: needs the table writer and the app) ---------------------------------------------
+
+
+def _invoke(args):
+    from typer.testing import CliRunner
+
+    from surrogate_nb.cli import app
+
+    return CliRunner().invoke(app, args)
+
+
+def test_cli_fit_predict_eval(table, tmp_path):
+    out = tmp_path / "model"
+    r = _invoke(
+        [
+            "fit",
+            str(table),
+            "--dataset",
+            "toy",
+            "--metric",
+            "valid_acc",
+            "--model",
+            "lgb",
+            "--train-size",
+            "150",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert r.exit_code == 0, r.output
+    assert (out / "manifest.json").is_file()
+    r = _invoke(["predict", str(out), str(int(CELLS[0])), "1", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert [row["index"] for row in rows] == [int(CELLS[0]), 1]
+    assert all(row["std"] > 0 for row in rows)
+    r = _invoke(
+        [
+            "surrogate-eval",
+            "--table",
+            str(table),
+            "--dataset",
+            "toy",
+            "--metric",
+            "valid_acc",
+            "--model",
+            "xgb",
+            "--train-size",
+            "120",
+            "--seed",
+            "0",
+            "--json",
+            "--no-tune",
+        ]
+    )
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.output)
+    assert {
+        "kendall_tau",
+        "sparse_kendall_tau",
+        "spearman",
+        "r2",
+        "rmse",
+        "nll",
+        "coverage_50",
+        "coverage_90",
+    } <= set(m)
+    assert m["n_test"] == len(CELLS) - 120
+    assert m["kendall_tau"] > 0.5
+
+
+def test_cli_bad_model(table, tmp_path):
+    r = _invoke(
+        [
+            "fit",
+            str(table),
+            "--dataset",
+            "toy",
+            "--metric",
+            "valid_acc",
+            "--model",
+            "svm",
+            "--out",
+            str(tmp_path / "m"),
+        ]
+    )
+    assert r.exit_code != 0
+    assert isinstance(r.exception, UnknownKeyError)

@@ -1,0 +1,425 @@
+"""The build driver: trains every requested (cell, seed) once, resumably, and writes the table.
+
+`BuildPlan` says what to build; `run_build` runs it with a backend (`LocalBackend` here, or
+`ray_backend.RayBackend`) and reports progress through a callback (library code never prints).
+
+Resumability: every trial is a row of a SQLite ledger next to the table (`<out>.ledger.sqlite`).
+A unit of work (one cell's seeds, or `group_cells` cells × seeds, trained fused by the engine)
+is committed in one transaction, so a build killed at any moment and run again trains nothing
+twice (done rows are skipped), loses nothing (rows running in a dead process are handed out
+again) and writes the same table: the records come from the ledger in a fixed order, and a unit
+is re-run whole, with the same seeds and the same grouping.
+
+Cell selection (`resolve_cells`): "all" = the 15,625 cells; an integer N = the first N cells of
+``numpy.random.default_rng(CELLS_SEED).permutation(15625)`` (a fixed uniform sample, so "--cells
+100" and "--cells 200" share their first 100); a file = one index or NB201 string per line
+(blank lines and ``#`` comments ignored). Cells are then sorted by index. `--unique-only` keeps
+the smallest index of each isomorphism class present and records the mapping cell -> trained
+cell in the manifest. `--shard i/n` trains cells[i::n] of the (unique) sorted list; all shards
+share one ledger and whichever shard finds the whole build done writes the table.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
+from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
+from surrogate_nb.exhaustive.ledger import Key, Ledger
+
+from surrogate_nb.errors import BuildError
+from surrogate_nb.space import NUM_ARCHS, Arch, as_arch
+
+#: Seed of the uniform cell sample behind `--cells N`.
+CELLS_SEED = 0
+
+# ---- what to build ----------------------------------------------------------------------------
+
+
+def resolve_cells(cells: str | int | Sequence | os.PathLike) -> list[int]:
+    """Cell indices for "all", an int N (fixed uniform sample), a file, or a list of cells.
+
+    Raises:
+        BuildError: unreadable file, bad N, or a line that is not a cell.
+    """
+    if isinstance(cells, str) and cells.strip().lower() == "all":
+        return list(range(NUM_ARCHS))
+    if isinstance(cells, str) and cells.strip().isdigit():
+        cells = int(cells)
+    if isinstance(cells, (int, np.integer)):
+        if not 1 <= cells <= NUM_ARCHS:
+            raise BuildError(f"--cells N must be in 1..{NUM_ARCHS}, got {cells}")
+        order = np.random.default_rng(CELLS_SEED).permutation(NUM_ARCHS)[: int(cells)]
+        return sorted(int(i) for i in order)
+    if isinstance(cells, (str, os.PathLike)):
+        path = Path(cells)
+        if not path.is_file():
+            raise BuildError(
+                f"--cells {cells!r} is neither 'all', a number, nor a file of cells (one index or "
+                f"NB201 string per line)"
+            )
+        out = []
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                out.append(as_arch(int(text) if text.isdigit() else text).index)
+            except ValueError as exc:
+                raise BuildError(f"{path}:{n}: not a cell ({exc})") from exc
+        if not out:
+            raise BuildError(f"{path} lists no cells")
+        return sorted(set(out))
+    return sorted({as_arch(c).index for c in cells})
+
+
+def unique_mapping(cells: Sequence[int]) -> dict[int, int]:
+    """cell -> the smallest index among `cells` of its isomorphism class."""
+    rep: dict[str, int] = {}
+    for c in sorted(cells):
+        rep.setdefault(Arch.from_index(c).unique_str(), c)
+    return {c: rep[Arch.from_index(c).unique_str()] for c in cells}
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """ "i/n" -> (i, n) with 0 <= i < n; None -> (0, 1)."""
+    if text is None:
+        return 0, 1
+    try:
+        i, n = (int(v) for v in str(text).split("/"))
+    except ValueError:
+        raise BuildError(f"--shard must look like i/n (e.g. 0/4), got {text!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise BuildError(f"--shard i/n needs 0 <= i < n, got {text!r}")
+    return i, n
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """One build: a setting, a protocol, the cells and seeds, where the table goes.
+
+    Attributes:
+        dataset: setting name (see `datasets.SETTINGS`).
+        out: table directory to write; the ledger is `<out>.ledger.sqlite` unless `ledger` is set.
+        config: the training protocol and fidelity.
+        cells: what `resolve_cells` accepts.
+        seeds: training seeds.
+        shard: "i/n" or None.
+        unique_only: train one cell per isomorphism class.
+        data_dir: source folder or .npz (None = default).
+        device: torch device of local training.
+        engine: "fast" (fused, `engine.train_group`) or "reference" (`trainer.train_trial`).
+        group_cells: cells fused per engine unit (each with all its seeds) when fusing.
+        fuse: fuse the seeds (and `group_cells` cells) of a unit into one network: "auto" = on
+            CUDA only (on CPU grouped convolutions are slower than separate ones), "yes", "no".
+        retry_failed: hand failed rows out again.
+        command: the command line, for the manifest.
+        ledger: ledger path override.
+    """
+
+    dataset: str
+    out: str
+    config: TrainConfig = field(default_factory=TrainConfig)
+    cells: object = "all"
+    seeds: tuple[int, ...] = SEEDS
+    shard: str | None = None
+    unique_only: bool = False
+    data_dir: str | None = None
+    device: str = "cpu"
+    engine: str = "fast"
+    group_cells: int = 1
+    fuse: str = "auto"
+    retry_failed: bool = False
+    command: str = ""
+    ledger: str | None = None
+
+    @property
+    def fused(self) -> bool:
+        """Whether units hold several trials (see `fuse`)."""
+        if self.fuse not in ("auto", "yes", "no"):
+            raise BuildError(f"fuse must be 'auto', 'yes' or 'no', got {self.fuse!r}")
+        if self.engine != "fast":
+            return False
+        return self.fuse == "yes" or (self.fuse == "auto" and self.device.startswith("cuda"))
+
+    @property
+    def ledger_path(self) -> Path:
+        """Where the ledger lives."""
+        return Path(self.ledger) if self.ledger else Path(f"{Path(self.out)}.ledger.sqlite")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives after each unit.
+
+    Attributes:
+        done / failed / total: trials of this run's shard in each state, and in all.
+        trained_now: trials finished by this process so far.
+        trials_per_hour: this process's rate.
+        eta_s: seconds left at that rate (None before the first unit).
+        elapsed_s: wall time of this run.
+    """
+
+    done: int
+    failed: int
+    total: int
+    trained_now: int
+    trials_per_hour: float
+    eta_s: float | None
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What `run_build` did: counts, whether it wrote the table, and where."""
+
+    total: int
+    done: int
+    failed: int
+    trained_now: int
+    table: str | None
+    ledger: str
+    errors: dict = field(default_factory=dict)
+
+
+# ---- backends ---------------------------------------------------------------------------------
+
+
+Unit = list[tuple[int, int]]  # [(arch_index, seed), ...] trained together
+
+
+def train_unit(
+    unit: Unit, data: PreparedData, config: TrainConfig, device: str, engine: str
+) -> list[dict]:
+    """Train one unit; returns its records in unit order. Pure: same inputs, same records."""
+    if engine == "fast":
+        from surrogate_nb.exhaustive.engine import train_group
+
+        return train_group([(Arch.from_index(a), s) for a, s in unit], data, config, device)
+    if engine == "reference":
+        from surrogate_nb.exhaustive.trainer import train_trial
+
+        return [train_trial(Arch.from_index(a), data, config, s, device) for a, s in unit]
+    raise BuildError(f"engine must be 'fast' or 'reference', got {engine!r}")
+
+
+class LocalBackend:
+    """Trains units one after the other in this process."""
+
+    def __init__(self, device: str = "cpu", engine: str = "fast") -> None:
+        self.device, self.engine = device, engine
+
+    def run(
+        self, units: Iterable[Unit], data: PreparedData, config: TrainConfig
+    ) -> Iterator[tuple[Unit, list[dict] | BaseException]]:
+        """Yield (unit, records) or (unit, exception) as units finish."""
+        for unit in units:
+            try:
+                yield unit, train_unit(unit, data, config, self.device, self.engine)
+            except Exception as exc:  # recorded as failed; the build goes on
+                exc.add_note(traceback.format_exc(limit=5))
+                yield unit, exc
+
+
+# ---- the driver -------------------------------------------------------------------------------
+
+
+def plan_cells(plan: BuildPlan) -> tuple[list[int], list[int], dict[int, int] | None]:
+    """(all cells to train in the build, this shard's cells, unique mapping or None)."""
+    cells = resolve_cells(plan.cells)
+    mapping = None
+    if plan.unique_only:
+        mapping = unique_mapping(cells)
+        cells = sorted(set(mapping.values()))
+    i, n = parse_shard(plan.shard)
+    return cells, cells[i::n], mapping
+
+
+def _manifest(plan: BuildPlan, data: PreparedData, mapping: dict | None, cells: list[int]) -> dict:
+    from surrogate_nb.exhaustive.trainer import curve_names
+
+    return {
+        "producer": "surrogate_nb.exhaustive.build",
+        "command": plan.command,
+        "git_commit": _git_commit(),
+        "protocol": {
+            **plan.config.to_dict(),
+            "seeds": list(plan.seeds),
+            "hp": plan.config.hp,
+            "optimizer": "SGD nesterov",
+            "schedule": "cosine, constant within an epoch",
+            "augmentation": "random crop (zero pad) + horizontal flip",
+        },
+        "engine": plan.engine,
+        "device": plan.device,
+        "cells": {"spec": str(plan.cells), "count": len(cells), "sample_seed": CELLS_SEED},
+        "unique_only": None
+        if mapping is None
+        else {
+            "mapping": {str(k): v for k, v in sorted(mapping.items())},
+            "classes": len(set(mapping.values())),
+        },
+        "datasets": {data.setting: data.manifest},
+        "metrics": curve_names(data),
+    }
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _check_compatible(ledger: Ledger, fingerprint: dict) -> None:
+    old = ledger.get_meta("fingerprint")
+    if old is None:
+        ledger.set_meta("fingerprint", fingerprint)
+    elif old != fingerprint:
+        diff = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
+        raise BuildError(
+            f"{ledger.path} belongs to a different build (differs in: {', '.join(diff)}); use "
+            f"another --out, or delete the ledger to start over"
+        )
+
+
+def run_build(
+    plan: BuildPlan,
+    *,
+    backend=None,
+    data: PreparedData | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    max_units: int | None = None,
+) -> BuildResult:
+    """Run (or resume) a build; writes the table when every trial of the build is done or failed.
+
+    Args:
+        plan: what to build.
+        backend: `LocalBackend` (default, from plan.device/engine) or a `RayBackend`.
+        data: the prepared setting (loaded from the plan when None).
+        on_progress: called after each finished unit.
+        max_units: stop after this many units (for tests and time-boxed runs).
+
+    Raises:
+        BuildError: inconsistent ledger, bad cells/shard.
+    """
+    cells, mine, mapping = plan_cells(plan)
+    cfg = plan.config
+    if data is None:
+        data = load_setting(
+            plan.dataset,
+            plan.data_dir,
+            resolution=cfg.resolution,
+            train_subset=cfg.train_subset,
+            eval_subset=cfg.eval_subset,
+        )
+    backend = backend or LocalBackend(plan.device, plan.engine)
+    hp = cfg.hp
+    ledger = Ledger(plan.ledger_path)
+    try:
+        _check_compatible(
+            ledger,
+            {
+                "dataset": plan.dataset,
+                "config": cfg.to_dict(),
+                "seeds": list(plan.seeds),
+                "cells": cells,
+                "engine": plan.engine,
+                "group_cells": plan.group_cells,
+                "fused": plan.fused,
+                "splits": data.manifest["split_sha256"],
+            },
+        )
+        all_keys: list[Key] = [(plan.dataset, hp, s, c) for c in cells for s in plan.seeds]
+        ledger.add(all_keys)
+        my_keys = [(plan.dataset, hp, s, c) for c in mine for s in plan.seeds]
+        ledger.reclaim()
+        todo = ledger.pending(my_keys, retry_failed=plan.retry_failed)
+        # units: group_cells cells with all their pending seeds (fixed grouping = same numerics)
+        by_cell: dict[int, list[int]] = {}
+        for _, _, s, c in todo:
+            by_cell.setdefault(c, []).append(s)
+        cell_list = sorted(by_cell)
+        units: list[Unit] = []
+        if plan.fused:
+            for start in range(0, len(cell_list), max(1, plan.group_cells)):
+                chunk = cell_list[start : start + max(1, plan.group_cells)]
+                units.append([(c, s) for c in chunk for s in sorted(by_cell[c])])
+        else:
+            units = [[(c, s)] for c in cell_list for s in sorted(by_cell[c])]
+        if max_units is not None:
+            units = units[:max_units]
+        ledger.start_heartbeat()
+        t0 = time.time()
+        trained = 0
+
+        def feed() -> Iterator[Unit]:
+            for unit in units:
+                ledger.start([(plan.dataset, hp, s, c) for c, s in unit])
+                yield unit
+
+        for unit, result in backend.run(feed(), data, cfg):
+            keys = [(plan.dataset, hp, s, c) for c, s in unit]
+            if isinstance(result, BaseException):
+                ledger.fail(
+                    keys,
+                    f"{type(result).__name__}: {result}\n"
+                    + "\n".join(getattr(result, "__notes__", [])),
+                )
+            else:
+                ledger.complete(list(zip(keys, result)))
+                trained += len(keys)
+            if on_progress is not None:
+                c = ledger.counts(my_keys)
+                elapsed = time.time() - t0
+                rate = trained / elapsed * 3600 if elapsed > 0 else 0.0
+                left = c["pending"] + c["running"]
+                on_progress(
+                    Progress(
+                        c["done"],
+                        c["failed"],
+                        len(my_keys),
+                        trained,
+                        rate,
+                        left / rate * 3600 if rate > 0 else None,
+                        elapsed,
+                    )
+                )
+        ledger.stop_heartbeat()
+        counts = ledger.counts()
+        table = None
+        if counts["pending"] == 0 and counts["running"] == 0 and counts["done"] > 0:
+            from surrogate_nb.table import write_table
+
+            table = str(
+                write_table(
+                    plan.out, ledger.results(), manifest=_manifest(plan, data, mapping, cells)
+                )
+            )
+        return BuildResult(
+            len(all_keys),
+            counts["done"],
+            counts["failed"],
+            trained,
+            table,
+            str(ledger.path),
+            {str(k): v for k, v in ledger.errors().items()},
+        )
+    finally:
+        ledger.close()

@@ -1,0 +1,280 @@
+"""The build ledger: one SQLite file (WAL) holding the state and result of every trial.
+
+Rows are keyed (dataset, hp, seed, arch_index) and move pending -> running -> done | failed. A
+finished trial's TrialRecord is stored as JSON in the same transaction that marks it done, so a
+build killed at any moment (kill -9 included) loses at most the trials that were running; they
+are handed out again because their owner is dead or their heartbeat is stale. Only the build
+driver writes (Ray workers return records to it); the heartbeat thread uses its own connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from surrogate_nb.errors import BuildError
+
+#: Trial states, in lifecycle order.
+STATES = ("pending", "running", "done", "failed")
+Key = tuple[str, str, int, int]  # (dataset, hp, seed, arch_index)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    dataset TEXT NOT NULL, hp TEXT NOT NULL, seed INTEGER NOT NULL, arch_index INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', owner TEXT, heartbeat REAL, attempts INTEGER DEFAULT 0,
+    result TEXT, error TEXT, updated REAL,
+    PRIMARY KEY (dataset, hp, seed, arch_index)
+);
+CREATE INDEX IF NOT EXISTS trials_state ON trials(state);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def owner_id() -> str:
+    """This process as `host:pid` (the owner written on rows it runs)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    if not owner or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine: only its heartbeat can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+class Ledger:
+    """SQLite ledger of a build. Safe to open from several processes; one driver writes at a time.
+
+    Args:
+        path: the .sqlite file (created with its folder when missing).
+        stale_after_s: a running row whose heartbeat is older than this is reclaimed.
+    """
+
+    def __init__(self, path: str | os.PathLike, stale_after_s: float = 600.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.stale_after_s = float(stale_after_s)
+        self.owner = owner_id()
+        self._db = self._connect()
+        self._db.executescript(_SCHEMA)
+        self._hb_stop: threading.Event | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=60000")
+        return db
+
+    def close(self) -> None:
+        """Stop the heartbeat and close the connection."""
+        self.stop_heartbeat()
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default=None):
+        """A JSON value stored under `key`."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value) -> None:
+        """Store `value` (JSON-able) under `key`."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # ---- rows --------------------------------------------------------------------------------
+
+    def add(self, keys: Iterable[Key]) -> int:
+        """Insert trials as pending (existing rows are left as they are); returns rows added."""
+        rows = [(d, str(h), int(s), int(a), time.time()) for d, h, s, a in keys]
+        with self._tx():
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT OR IGNORE INTO trials(dataset, hp, seed, arch_index, updated) "
+                "VALUES (?,?,?,?,?)",
+                rows,
+            )
+            return self._db.total_changes - before
+
+    def counts(self, keys: Sequence[Key] | None = None) -> dict[str, int]:
+        """Number of rows per state (all rows, or only `keys`)."""
+        out = dict.fromkeys(STATES, 0)
+        if keys is None:
+            for state, n in self._db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state"):
+                out[state] = n
+        else:
+            for k in keys:
+                row = self._db.execute(
+                    "SELECT state FROM trials WHERE dataset=? AND hp=? AND seed=? AND arch_index=?",
+                    k,
+                ).fetchone()
+                if row:
+                    out[row[0]] += 1
+        return out
+
+    def states(self) -> dict[Key, str]:
+        """State of every row."""
+        return {
+            (d, h, s, a): st
+            for d, h, s, a, st in self._db.execute(
+                "SELECT dataset, hp, seed, arch_index, state FROM trials"
+            )
+        }
+
+    def reclaim(self, *, now: float | None = None) -> int:
+        """Running rows whose owner is dead (this host) or whose heartbeat is stale -> pending."""
+        now = time.time() if now is None else now
+        n = 0
+        with self._tx():
+            rows = self._db.execute(
+                "SELECT dataset, hp, seed, arch_index, owner, heartbeat FROM trials "
+                "WHERE state='running'"
+            ).fetchall()
+            for d, h, s, a, owner, hb in rows:
+                stale = hb is None or now - hb > self.stale_after_s
+                if owner != self.owner and (stale or not _owner_alive(owner)):
+                    self._db.execute(
+                        "UPDATE trials SET state='pending', owner=NULL, updated=? WHERE "
+                        "dataset=? AND hp=? AND seed=? AND arch_index=?",
+                        (now, d, h, s, a),
+                    )
+                    n += 1
+        return n
+
+    def pending(
+        self, keys: Sequence[Key] | None = None, *, retry_failed: bool = False
+    ) -> list[Key]:
+        """Pending rows (and failed ones when `retry_failed`), ordered by arch then seed."""
+        states = ("pending", "failed") if retry_failed else ("pending",)
+        rows = self._db.execute(
+            f"SELECT dataset, hp, seed, arch_index FROM trials WHERE state IN "
+            f"({','.join('?' * len(states))}) ORDER BY dataset, hp, arch_index, seed",
+            states,
+        ).fetchall()
+        out = [(d, h, int(s), int(a)) for d, h, s, a in rows]
+        if keys is not None:
+            wanted = set(keys)
+            out = [k for k in out if k in wanted]
+        return out
+
+    def start(self, keys: Sequence[Key]) -> None:
+        """Mark `keys` running, owned by this process."""
+        now = time.time()
+        with self._tx():
+            for k in keys:
+                cur = self._db.execute(
+                    "UPDATE trials SET state='running', owner=?, heartbeat=?, "
+                    "attempts=attempts+1, updated=? WHERE dataset=? AND hp=? AND seed=? AND "
+                    "arch_index=? AND state IN ('pending','failed')",
+                    (self.owner, now, now, *k),
+                )
+                if cur.rowcount != 1:
+                    raise BuildError(f"trial {k} is not pending in {self.path}; cannot start it")
+
+    def complete(self, results: Sequence[tuple[Key, dict]]) -> None:
+        """Store finished TrialRecords and mark them done, all in one transaction."""
+        now = time.time()
+        with self._tx():
+            for k, record in results:
+                self._db.execute(
+                    "UPDATE trials SET state='done', result=?, error=NULL, updated=? WHERE "
+                    "dataset=? AND hp=? AND seed=? AND arch_index=? AND state!='done'",
+                    (json.dumps(record, allow_nan=False), now, *k),
+                )
+
+    def fail(self, keys: Sequence[Key], error: str) -> None:
+        """Mark `keys` failed with an error message (they are retried only on request)."""
+        now = time.time()
+        with self._tx():
+            for k in keys:
+                self._db.execute(
+                    "UPDATE trials SET state='failed', error=?, updated=? WHERE dataset=? AND "
+                    "hp=? AND seed=? AND arch_index=? AND state!='done'",
+                    (error[:4000], now, *k),
+                )
+
+    def errors(self) -> dict[Key, str]:
+        """Error message of every failed row."""
+        return {
+            (d, h, s, a): e
+            for d, h, s, a, e in self._db.execute(
+                "SELECT dataset, hp, seed, arch_index, error FROM trials WHERE state='failed'"
+            )
+        }
+
+    def results(self) -> Iterator[dict]:
+        """TrialRecords of done rows, ordered by dataset, hp, arch_index, seed."""
+        cur = self._db.execute(
+            "SELECT result FROM trials WHERE state='done' ORDER BY dataset, hp, arch_index, seed"
+        )
+        for (text,) in cur:
+            yield json.loads(text)
+
+    # ---- heartbeat ---------------------------------------------------------------------------
+
+    def beat(self) -> None:
+        """Refresh the heartbeat of the rows this process runs."""
+        db = self._connect()
+        try:
+            db.execute(
+                "UPDATE trials SET heartbeat=? WHERE state='running' AND owner=?",
+                (time.time(), self.owner),
+            )
+        finally:
+            db.close()
+
+    def start_heartbeat(self, every_s: float = 30.0) -> None:
+        """Beat every `every_s` seconds from a daemon thread until `stop_heartbeat`."""
+        if self._hb_stop is not None:
+            return
+        stop = self._hb_stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                with contextlib.suppress(sqlite3.Error):  # a busy database: next beat
+                    self.beat()
+
+        threading.Thread(target=loop, name="ledger-heartbeat", daemon=True).start()
+
+    def stop_heartbeat(self) -> None:
+        """Stop the heartbeat thread (if any)."""
+        if self._hb_stop is not None:
+            self._hb_stop.set()
+            self._hb_stop = None
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _tx(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,174 @@
+"""`snb build`: train cells under the NB201 protocol into a table (resumable); `snb export-data`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+
+import typer
+
+from surrogate_nb.cli._app import app, console, err_console
+from surrogate_nb.errors import BuildError
+
+
+def _seeds(first: list[int] | None, extra: list[str]) -> tuple[int, ...]:
+    """`--seeds 777 888 999`: typer takes one value per option, the rest arrive as extra args."""
+    seeds = list(first or [])
+    for token in extra:
+        if not token.lstrip("-").isdigit():
+            raise BuildError(f"unexpected argument {token!r} (seeds are integers)")
+        seeds.append(int(token))
+    return tuple(seeds) if seeds else (777, 888, 999)
+
+
+@app.command("build", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
+def build_command(
+    ctx: typer.Context,
+    dataset: str = typer.Option(
+        ...,
+        help="Setting: cifar10-valid, cifar10, cifar100, ImageNet16-120, "
+        "fashion-mnist-valid, fashion-mnist, or npz (a user folder, see --data-dir).",
+    ),
+    out: str = typer.Option(..., help="Table directory to write; the ledger is OUT.ledger.sqlite."),
+    hp: int = typer.Option(200, help="T, epochs of every trial and of the cosine schedule."),
+    seeds: list[int] = typer.Option(
+        None, help="Training seeds, e.g. --seeds 777 888 999 (default: NB201's 777 888 999)."
+    ),
+    cells: str = typer.Option(
+        "all",
+        help="'all' (15,625), N (a fixed uniform sample of N cells, seed 0), or a FILE "
+        "with one index or NB201 string per line.",
+    ),
+    device: str = typer.Option("cpu", help="Torch device: cpu, cuda, cuda:1, ..."),
+    engine: str = typer.Option(
+        "fast", help="'fast' (seeds/cells fused into grouped convs) or 'reference' (plain loop)."
+    ),
+    shard: str = typer.Option(None, help="Train only shard i of n ('i/n') of the cell list."),
+    unique_only: bool = typer.Option(
+        False, "--unique-only", help="Train one cell per isomorphism class; map the rest to it."
+    ),
+    data_dir: str = typer.Option(
+        None, help="Dataset folder or .npz (default for Fashion-MNIST: /usr/share/datasets/...)."
+    ),
+    download: bool = typer.Option(False, help="Download CIFAR via torchvision into --data-dir."),
+    train_subset: int = typer.Option(None, help="Fidelity: train on N images (seeded subset)."),
+    eval_subset: int = typer.Option(None, help="Fidelity: score at most N images per eval split."),
+    resolution: int = typer.Option(None, help="Fidelity: image side (resize down / pad up)."),
+    channels: int = typer.Option(16, help="Fidelity: C, channels of the first stage (NB201 16)."),
+    cells_per_stage: int = typer.Option(5, help="Fidelity: N, cells per stage (NB201 5)."),
+    batch_size: int = typer.Option(256, help="Training batch size (NB201 256)."),
+    group_cells: int = typer.Option(
+        1, help="Cells fused per engine step (each with all its seeds); more fills a big GPU."
+    ),
+    fuse: str = typer.Option(
+        "auto", help="Fuse a cell's seeds into one network: auto (on CUDA only), yes, no."
+    ),
+    retry_failed: bool = typer.Option(False, help="Train failed trials again."),
+    max_units: int = typer.Option(None, help="Stop after this many units (time-boxed runs)."),
+    ray_address: str = typer.Option(
+        None,
+        help="Schedule trials as Ray tasks on this cluster ('auto', 'ray://h:10001', 'local').",
+    ),
+    gpus_per_task: float = typer.Option(1.0, help="Ray: GPUs per task (a fraction packs more)."),
+    threads: int = typer.Option(
+        None, help="CPU threads of torch (1 per build process is best on a shared machine)."
+    ),
+    quiet: bool = typer.Option(False, help="No progress bar; print only the final summary."),
+) -> None:
+    """Train cells under the NB201 protocol into a table; killed and re-run, it resumes."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+    try:
+        config = TrainConfig(
+            epochs=hp,
+            batch_size=batch_size,
+            channels=channels,
+            cells_per_stage=cells_per_stage,
+            resolution=resolution,
+            train_subset=train_subset,
+            eval_subset=eval_subset,
+        )
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
+    plan = BuildPlan(
+        dataset=dataset,
+        out=out,
+        config=config,
+        cells=cells,
+        seeds=_seeds(seeds, ctx.args),
+        shard=shard,
+        unique_only=unique_only,
+        data_dir=data_dir,
+        device=device,
+        engine=engine,
+        group_cells=group_cells,
+        fuse=fuse,
+        retry_failed=retry_failed,
+        command=" ".join(shlex.quote(a) for a in ["snb", *sys.argv[1:]]),
+    )
+    backend = None
+    if ray_address:
+        from surrogate_nb.exhaustive.ray_backend import RayBackend
+
+        backend = RayBackend(ray_address, device=device, engine=engine, num_gpus=gpus_per_task)
+    if download:
+        from surrogate_nb.exhaustive.datasets import SETTINGS, load_source
+
+        load_source(SETTINGS[dataset].source, data_dir, download=True)
+    with Progress(
+        TextColumn("[bold]build[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("build", total=None, info="loading data ...")
+
+        def show(p) -> None:
+            eta = "?" if p.eta_s is None else f"{p.eta_s / 3600:.2f} h"
+            bar.update(
+                task,
+                total=p.total,
+                completed=p.done + p.failed,
+                info=f"{p.trials_per_hour:.0f} trials/h · ETA {eta} · failed {p.failed}",
+            )
+
+        result = run_build(plan, backend=backend, on_progress=show, max_units=max_units)
+    summary = {
+        "total": result.total,
+        "done": result.done,
+        "failed": result.failed,
+        "trained_now": result.trained_now,
+        "table": result.table,
+        "ledger": result.ledger,
+    }
+    console.print_json(json.dumps(summary))
+    if result.table is None:
+        err_console.print(
+            "table not written yet: trials remain (other shards, --max-units, or failures; "
+            "re-run the same command to resume, add --retry-failed to retry failures)"
+        )
+
+
+@app.command("export-data")
+def export_data_command(
+    source: str = typer.Option(
+        "fashion-mnist", help="Raw source: fashion-mnist, cifar10, cifar100, imagenet16, npz."
+    ),
+    out: str = typer.Option(..., help="The .npz file to write (x_train, y_train, x_test, y_test)."),
+    data_dir: str = typer.Option(None, help="Where the source lives (default for Fashion-MNIST)."),
+) -> None:
+    """Write a dataset source as one .npz, to carry it to a GPU machine (--data-dir FILE.npz)."""
+    from surrogate_nb.exhaustive import export_npz
+
+    console.print(str(export_npz(source, out, data_dir)))

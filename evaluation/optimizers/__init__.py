@@ -1,0 +1,64 @@
+"""NAS optimizers that run on any benchmark with the `query`/`cost` API under simulated time.
+
+Pick one by name through `OPTIMIZERS` (the CLI does) or pass an instance:
+
+>>> from surrogate_nb.evaluation.optimizers import OPTIMIZERS, make_optimizer
+>>> sorted(OPTIMIZERS)
+['hyperband', 'local_search', 'random_search', 'rea', 'reinforce', 'tpe']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surrogate_nb.evaluation.optimizers.base import (
+    BaseOptimizer,
+    CachedBenchmark,
+    CellPool,
+    Trajectory,
+    run_repeats,
+)
+from surrogate_nb.evaluation.optimizers.evolution import RegularizedEvolution
+from surrogate_nb.evaluation.optimizers.hyperband import Hyperband
+from surrogate_nb.evaluation.optimizers.local_search import LocalSearch
+from surrogate_nb.evaluation.optimizers.random_search import RandomSearch
+from surrogate_nb.evaluation.optimizers.reinforce import Reinforce
+from surrogate_nb.evaluation.optimizers.tpe import TPE
+
+from surrogate_nb.errors import UnknownKeyError
+
+#: Registry: name -> optimizer class (the names the CLI and the studies accept).
+OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
+    cls.name: cls
+    for cls in (RandomSearch, RegularizedEvolution, Reinforce, LocalSearch, TPE, Hyperband)
+}
+
+
+def make_optimizer(name: str, **kwargs: Any) -> BaseOptimizer:
+    """A new optimizer by registry name.
+
+    Raises:
+        UnknownKeyError: a name not in `OPTIMIZERS`.
+    """
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise UnknownKeyError("optimizer", name, sorted(OPTIMIZERS)) from None
+    return cls(**kwargs)
+
+
+__all__ = [
+    "OPTIMIZERS",
+    "TPE",
+    "BaseOptimizer",
+    "CachedBenchmark",
+    "CellPool",
+    "Hyperband",
+    "LocalSearch",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "Reinforce",
+    "Trajectory",
+    "make_optimizer",
+    "run_repeats",
+]

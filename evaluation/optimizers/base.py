@@ -1,0 +1,417 @@
+"""The optimizer contract and the simulated-time driver every NAS optimizer runs under.
+
+An optimizer is a small strategy object: `ask(rng)` proposes a cell, `tell(arch, value)` hands back
+the signal the benchmark gave for it. `BaseOptimizer.run` is the driver that turns any object with
+the benchmark `query`/`cost` API (a tabular `Benchmark` or a `SurrogateBenchmark`) into a simulated
+NAS run: every evaluation is charged the training time the table records for that cell, and the run
+stops before the first evaluation that would overrun `budget_s` (so the final time never exceeds
+the budget). Everything random comes from the `rng` passed in, so a seed gives one trajectory.
+
+Partial tables: optimizers search a `CellPool` (the cells the benchmark can answer for). On the full
+space the pool's `neighbours` are NB201's 24 one-edge mutations; on a partial table they are the
+pool cells at the smallest non-zero Hamming distance, and `project` maps any cell to the nearest
+pool cell, so the same optimizer code runs on a table holding any subset of the 15,625 cells.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
+from surrogate_nb.space import NUM_ARCHS, NUM_EDGES, Arch, as_indices
+
+# ---------------------------------------------------------------------------------------------
+# The searchable cells
+
+
+def _op_matrix(indices: np.ndarray) -> np.ndarray:
+    """(n, 6) int8 op ids of the cells with official indices `indices`."""
+    return np.asarray([Arch.from_index(int(i)).op_ids for i in indices], dtype=np.int8)
+
+
+class CellPool:
+    """The set of cells an optimizer may propose (all 15,625, or a table's subset).
+
+    Args:
+        indices: official NB201 indices of the searchable cells; None means the whole space.
+
+    Raises:
+        SurrogateNBError: an empty pool.
+    """
+
+    def __init__(self, indices: Sequence[int] | np.ndarray | None = None) -> None:
+        if indices is None:
+            idx = np.arange(NUM_ARCHS, dtype=np.int64)
+        else:
+            idx = np.unique(as_indices(np.asarray(indices, dtype=np.int64)))
+        if idx.size == 0:
+            raise SurrogateNBError("an optimizer needs at least one searchable cell; got none")
+        self.indices: np.ndarray = idx
+        self.ops: np.ndarray = _op_matrix(idx)
+        self._pos = {int(i): k for k, i in enumerate(idx)}
+        self.full = idx.size == NUM_ARCHS
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def __contains__(self, arch: Arch) -> bool:
+        return arch.index in self._pos
+
+    def arch(self, k: int) -> Arch:
+        """The k-th cell of the pool."""
+        return Arch(tuple(int(o) for o in self.ops[k]))
+
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """A uniformly random pool cell."""
+        return self.arch(int(rng.integers(len(self))))
+
+    def project(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """`arch` when in the pool, else a random pool cell at the smallest Hamming distance."""
+        if arch in self:
+            return arch
+        dist = (self.ops != np.asarray(arch.op_ids, dtype=np.int8)).sum(axis=1)
+        best = np.flatnonzero(dist == dist.min())
+        return self.arch(int(best[rng.integers(best.size)]))
+
+    def neighbours(self, arch: Arch) -> list[Arch]:
+        """Pool cells at the smallest non-zero Hamming distance from `arch` (24 on the full
+        space: NB201's one-edge mutations)."""
+        dist = (self.ops != np.asarray(arch.op_ids, dtype=np.int8)).sum(axis=1)
+        dist[dist == 0] = NUM_EDGES + 1
+        if dist.min() > NUM_EDGES:
+            return []
+        return [self.arch(int(k)) for k in np.flatnonzero(dist == dist.min())]
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run records
+
+
+@dataclass
+class Trajectory:
+    """One optimizer run: one row per evaluation, in the order they happened.
+
+    Attributes:
+        optimizer: registry name of the optimizer.
+        time_s: (n,) cumulative simulated wall-clock time after each evaluation, seconds.
+        arch_index: (n,) official index of the evaluated cell.
+        epochs: (n,) training epochs the evaluation used (the table's T for single fidelity).
+        signal: (n,) the search signal returned (e.g. validation accuracy, %).
+        incumbent_index: (n,) the incumbent cell after each evaluation.
+        incumbent_signal: (n,) the incumbent's signal (non-decreasing at the top fidelity).
+        incumbent_report: (n,) the incumbent's `report_metric` at full fidelity (e.g. test acc, %).
+        budget_s: the simulated budget, seconds.
+        meta: the run's settings (dataset, metric, hp, signal seed mode, ...).
+    """
+
+    optimizer: str
+    time_s: list[float] = field(default_factory=list)
+    arch_index: list[int] = field(default_factory=list)
+    epochs: list[int] = field(default_factory=list)
+    signal: list[float] = field(default_factory=list)
+    incumbent_index: list[int] = field(default_factory=list)
+    incumbent_signal: list[float] = field(default_factory=list)
+    incumbent_report: list[float] = field(default_factory=list)
+    budget_s: float = math.inf
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @property
+    def final_report(self) -> float:
+        """The last incumbent's report metric (NaN for an empty run)."""
+        return self.incumbent_report[-1] if self.incumbent_report else math.nan
+
+    def at(self, times: np.ndarray, *, what: str = "incumbent_report") -> np.ndarray:
+        """Step-function value of `what` at each time in `times` (NaN before the first one)."""
+        t = np.asarray(self.time_s, dtype=float)
+        v = np.asarray(getattr(self, what), dtype=float)
+        pos = np.searchsorted(t, np.asarray(times, dtype=float), side="right") - 1
+        out = np.full(pos.shape, np.nan)
+        ok = pos >= 0
+        out[ok] = v[pos[ok]]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return {
+            "optimizer": self.optimizer,
+            "budget_s": self.budget_s,
+            "meta": self.meta,
+            "time_s": list(map(float, self.time_s)),
+            "arch_index": list(map(int, self.arch_index)),
+            "epochs": list(map(int, self.epochs)),
+            "signal": list(map(float, self.signal)),
+            "incumbent_index": list(map(int, self.incumbent_index)),
+            "incumbent_signal": list(map(float, self.incumbent_signal)),
+            "incumbent_report": list(map(float, self.incumbent_report)),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The contract
+
+
+def _cost_of(cost: dict[str, Any], epochs: int | None, total_epochs: int | None) -> float:
+    """Simulated seconds for training a cell for `epochs` epochs (None = the table's full run)."""
+    per_epoch = cost.get("train_time_per_epoch_s")
+    total = cost.get("train_time_s")
+    if epochs is None:
+        if total is not None and np.isfinite(total):
+            return float(total)
+        epochs = total_epochs
+    if per_epoch is None or not np.isfinite(per_epoch):
+        if total is not None and np.isfinite(total) and total_epochs:
+            per_epoch = float(total) / total_epochs
+        else:
+            raise SurrogateNBError(
+                f"the benchmark records no training time for this cell (cost={cost}); a "
+                "simulated-time run needs train_time_s or train_time_per_epoch_s"
+            )
+    return float(per_epoch) * int(epochs)
+
+
+class BaseOptimizer(abc.ABC):
+    """A NAS optimizer over NB201 cells: `ask(rng)` proposes, `tell(arch, value)` learns.
+
+    Subclasses set `name` and implement `ask`/`tell`; `reset(pool, max_epochs)` is called by the
+    driver before a run, so one instance can run many times (each run starts fresh). Multi-fidelity
+    optimizers override `ask_fidelity` to also choose the number of training epochs.
+    Larger signal values are better (pass a negated metric to minimise).
+    """
+
+    name: ClassVar[str] = "base"
+    multi_fidelity: ClassVar[bool] = False
+
+    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+        """Forget everything; search `pool` (with `max_epochs` epochs available per cell)."""
+        self.pool = pool
+        self.max_epochs = max_epochs
+
+    @abc.abstractmethod
+    def ask(self, rng: np.random.Generator) -> Arch:
+        """The next cell to evaluate."""
+
+    @abc.abstractmethod
+    def tell(self, arch: Arch, value: float) -> None:
+        """The signal observed for `arch` (NaN when the benchmark had no value)."""
+
+    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Arch, int | None]:
+        """The next cell and its number of training epochs (None = the table's full run)."""
+        return self.ask(rng), None
+
+    def tell_fidelity(self, arch: Arch, epochs: int | None, value: float) -> None:
+        """Like `tell`, for an evaluation at `epochs` epochs."""
+        self.tell(arch, value)
+
+    def run(
+        self,
+        benchmark: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        budget_s: float = 12_000.0,
+        rng: np.random.Generator | None = None,
+        *,
+        report_metric: str | None = None,
+        report_dataset: str | None = None,
+        pool: CellPool | None = None,
+        signal_seed: int | str | None = "sample",
+        cost_epochs: int | None = None,
+        max_evals: int | None = None,
+    ) -> Trajectory:
+        """Run this optimizer against `benchmark` under a simulated wall-clock budget.
+
+        Args:
+            benchmark: anything with `query(arch, dataset, metric, hp=, epoch=, seed=, rng=)` and
+                `cost(arch, dataset, hp=)` (a `Benchmark` or `SurrogateBenchmark`).
+            dataset: dataset setting of the signal (e.g. "cifar10-valid", "fashion-mnist").
+            metric: signal metric, larger is better (e.g. "valid_acc").
+            hp: the table's hp (None when the dataset has one).
+            budget_s: simulated budget in seconds of training time.
+            rng: the run's only source of randomness (required).
+            report_metric: metric reported for the incumbent (e.g. "test_acc"); default `metric`.
+            report_dataset: dataset of the report metric; default `dataset`.
+            pool: the searchable cells; default the whole space.
+            signal_seed: "sample" (a random training seed per query, as NB201's experiments),
+                None (mean over seeds) or one seed.
+            cost_epochs: charge per-epoch time x this many epochs per evaluation instead of the
+                recorded total train time (e.g. 12 to charge NB201's 12-epoch cost).
+            max_evals: optional cap on the number of evaluations.
+
+        Returns:
+            The `Trajectory`; its last time is <= `budget_s`.
+
+        Raises:
+            SurrogateNBError: no rng, or a benchmark that records no training time.
+        """
+        if rng is None:
+            raise SurrogateNBError(
+                "run() needs rng=np.random.default_rng(seed): nothing else is random"
+            )
+        if not budget_s > 0:
+            raise SurrogateNBError(f"budget_s must be > 0 seconds, got {budget_s!r}")
+        pool = pool or CellPool()
+        report_metric = report_metric or metric
+        report_dataset = report_dataset or dataset
+        total_epochs = _epochs_of(benchmark, dataset, hp)
+        self.reset(pool, total_epochs)
+        traj = Trajectory(
+            optimizer=self.name,
+            budget_s=float(budget_s),
+            meta={
+                "dataset": dataset,
+                "metric": metric,
+                "hp": hp,
+                "report_metric": report_metric,
+                "report_dataset": report_dataset,
+                "signal_seed": signal_seed,
+                "cost_epochs": cost_epochs,
+                "pool_size": len(pool),
+            },
+        )
+        now = 0.0
+        best_key: tuple[int, float] = (-1, -math.inf)
+        # (index, signal, report); the first finite result always replaces it (fidelity >= 0)
+        inc: tuple[int, float, float] = (-1, math.nan, math.nan)
+        report_cache: dict[int, float] = {}
+        misses = 0
+        while max_evals is None or len(traj) < max_evals:
+            arch, epochs = self.ask_fidelity(rng)
+            charged = cost_epochs if epochs is None else epochs
+            seconds = _cost_of(benchmark.cost(arch, dataset, hp=hp), charged, total_epochs)
+            if now + seconds > budget_s:
+                break
+            seed_kw: dict[str, Any] = {"seed": signal_seed}
+            if signal_seed == "sample":
+                seed_kw["rng"] = rng
+            epoch_kw = {} if epochs is None else {"epoch": epochs - 1}  # 0-based epochs
+            value = float(benchmark.query(arch, dataset, metric, hp=hp, **epoch_kw, **seed_kw))
+            if signal_seed == "sample" and not np.isfinite(value):
+                # The drawn seed may lack this metric (e.g. an imported table whose mean-only
+                # columns sit under a pseudo-seed): redraw a few times, then use the mean.
+                for _ in range(8):
+                    value = float(
+                        benchmark.query(arch, dataset, metric, hp=hp, **epoch_kw, **seed_kw)
+                    )
+                    if np.isfinite(value):
+                        break
+                else:
+                    value = float(benchmark.query(arch, dataset, metric, hp=hp, **epoch_kw))
+            self.tell_fidelity(arch, epochs, value)
+            if not np.isfinite(value):  # a cell the benchmark cannot answer: free, but bounded
+                misses += 1
+                if misses > 10 * len(pool) + 1000:
+                    raise SurrogateNBError(
+                        f"{self.name}: the benchmark returned no {metric!r} value for "
+                        f"{misses} proposals; is the pool restricted to the table's cells?"
+                    )
+                continue
+            now += seconds
+            fid = total_epochs if epochs is None else epochs
+            key = (int(fid or 0), value)
+            if key > best_key:
+                best_key = key
+                idx = arch.index
+                if idx not in report_cache:
+                    report_cache[idx] = float(
+                        benchmark.query(arch, report_dataset, report_metric, hp=hp, seed=None)
+                    )
+                inc = (idx, value, report_cache[idx])
+            traj.time_s.append(now)
+            traj.arch_index.append(arch.index)
+            traj.epochs.append(int(fid or 0))
+            traj.signal.append(value)
+            traj.incumbent_index.append(inc[0])
+            traj.incumbent_signal.append(inc[1])
+            traj.incumbent_report.append(inc[2])
+        return traj
+
+
+def _epochs_of(benchmark: Any, dataset: str, hp: str | None) -> int | None:
+    """The table's curve length T for (dataset, hp), or None when the benchmark cannot say."""
+    fn = getattr(benchmark, "epochs", None)
+    if fn is None:
+        return None
+    try:
+        value = fn(dataset, hp=hp)
+    except (UnknownKeyError, TypeError, NotImplementedError):
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        value = max(value) if len(value) else None
+    return None if value is None else int(value)
+
+
+def run_repeats(
+    optimizer: BaseOptimizer,
+    benchmark: Any,
+    dataset: str,
+    metric: str,
+    hp: str | None,
+    budget_s: float,
+    rng: np.random.Generator,
+    repeats: int,
+    **kwargs: Any,
+) -> list[Trajectory]:
+    """`repeats` independent runs; repeat r uses the r-th child of `rng` (reproducible)."""
+    children = rng.spawn(repeats)
+    return [
+        optimizer.run(benchmark, dataset, metric, hp, budget_s, child, **kwargs)
+        for child in children
+    ]
+
+
+class CachedBenchmark:
+    """Memoises a benchmark's deterministic lookups (seed None or an int) and its costs.
+
+    Optimizer runs query one cell at a time; a `SurrogateBenchmark` answers each with a model
+    prediction (milliseconds), so repeated runs over the same cells are much faster through this
+    wrapper. `prefetch` fills the cache for many cells with one vectorised query. Random draws
+    (``seed="sample"``) always go to the wrapped benchmark. Other attributes pass through.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._values: dict[tuple, float] = {}
+        self._costs: dict[tuple, dict[str, float]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copy / unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def prefetch(
+        self, cells: np.ndarray, dataset: str, metric: str, hp: str | None = None, seed: Any = None
+    ) -> None:
+        """Cache `metric` of every cell in `cells` (official indices) with one vectorised query."""
+        cells = np.asarray(cells, dtype=np.int64)
+        values = np.asarray(self.inner.query(cells, dataset, metric, hp=hp, seed=seed), float)
+        for c, v in zip(cells.tolist(), values.tolist()):
+            self._values[(c, dataset, metric, hp, None, seed)] = v
+
+    def query(self, arch, dataset, metric, hp=None, epoch=None, seed=None, rng=None):
+        if seed == "sample" or not isinstance(arch, (Arch, int, np.integer)):
+            return self.inner.query(arch, dataset, metric, hp=hp, epoch=epoch, seed=seed, rng=rng)
+        index = arch.index if isinstance(arch, Arch) else int(arch)
+        key = (index, dataset, metric, hp, epoch, seed)
+        hit = self._values.get(key)
+        if hit is None:
+            hit = float(self.inner.query(index, dataset, metric, hp=hp, epoch=epoch, seed=seed))
+            self._values[key] = hit
+        return hit
+
+    def cost(self, arch, dataset, hp=None):
+        index = arch.index if isinstance(arch, Arch) else int(arch)
+        key = (index, dataset, hp)
+        hit = self._costs.get(key)
+        if hit is None:
+            hit = self.inner.cost(index, dataset, hp=hp)
+            self._costs[key] = hit
+        return hit

@@ -1,0 +1,58 @@
+"""Regularized evolution (REA; Real et al. 2019) with NB201's settings: population 10, tournament 3.
+
+The population is a FIFO queue: the first `population_size` cells are random; afterwards each
+child is a one-edge mutation of the best of `sample_size` random population members, and adding a
+child removes the oldest member ("ageing"). On a partial table mutation picks among the parent's
+nearest pool cells (`CellPool.neighbours`).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+
+from surrogate_nb.space import Arch
+
+
+class RegularizedEvolution(BaseOptimizer):
+    """REA.
+
+    Args:
+        population_size: queue length (NB201: 10).
+        sample_size: tournament size (NB201: 3).
+    """
+
+    name = "rea"
+
+    def __init__(self, population_size: int = 10, sample_size: int = 3) -> None:
+        if not 1 <= sample_size <= population_size:
+            raise ValueError(
+                "REA needs 1 <= sample_size <= population_size, got "
+                f"sample_size={sample_size}, population_size={population_size}"
+            )
+        self.population_size = population_size
+        self.sample_size = sample_size
+
+    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+        super().reset(pool, max_epochs)
+        self.population_: collections.deque[tuple[Arch, float]] = collections.deque()
+
+    def ask(self, rng: np.random.Generator) -> Arch:
+        if len(self.population_) < self.population_size:
+            return self.pool.sample(rng)
+        picks = rng.choice(len(self.population_), size=self.sample_size, replace=False)
+        parent = max((self.population_[int(k)] for k in picks), key=lambda m: m[1])[0]
+        options = self.pool.neighbours(parent)
+        if not options:
+            return self.pool.sample(rng)
+        return options[int(rng.integers(len(options)))]
+
+    def tell(self, arch: Arch, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        self.population_.append((arch, value))
+        if len(self.population_) > self.population_size:
+            self.population_.popleft()

@@ -1,0 +1,310 @@
+"""Study `compare`: does the surrogate benchmark rank NAS optimizers as the table does?
+
+Each optimizer runs `repeats` times on the tabular benchmark and on the surrogate benchmark under
+the same simulated budget, signal and searchable cells (child seeds are shared, so run r of an
+optimizer starts from the same random stream on both). The report shows anytime curves (the
+incumbent's report metric vs simulated time; mean and 95% CI over repeats), final-performance
+distributions, and the Kendall τ / Spearman ρ between the two orderings of the optimizers by mean
+final performance (NB301, sec. 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from surrogate_nb.evaluation.optimizers import (
+    OPTIMIZERS,
+    CachedBenchmark,
+    CellPool,
+    Trajectory,
+    make_optimizer,
+)
+from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
+from surrogate_nb.evaluation.studies._common import facts_markdown, table_facts
+
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
+
+DEFAULT_OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZERS)
+
+
+def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
+    """(repeats, len(grid)) incumbent report metric at each grid time (NaN before the first)."""
+    return np.vstack([t.at(grid) for t in trajs]) if trajs else np.zeros((0, len(grid)))
+
+
+def rank_agreement(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """Kendall τ and Spearman ρ between two score vectors over the same optimizers."""
+    from scipy.stats import kendalltau, spearmanr
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 2:
+        return {"kendall_tau": float("nan"), "spearman": float("nan"), "n": int(ok.sum())}
+    return {
+        "kendall_tau": float(kendalltau(a[ok], b[ok]).statistic),
+        "spearman": float(spearmanr(a[ok], b[ok]).statistic),
+        "n": int(ok.sum()),
+    }
+
+
+def surrogate_benchmark_for(
+    table: Any,
+    dataset: str,
+    metrics: Sequence[str],
+    hp: str | None,
+    *,
+    rng: np.random.Generator,
+    model: str = "xgb",
+    **surrogate_kwargs: Any,
+) -> Any:
+    """A `SurrogateBenchmark` with one `model` surrogate per metric, fitted on all table cells."""
+    from surrogate_nb.regressors import SurrogateBenchmark
+    from surrogate_nb.regressors.benchmark import fit_from_table
+
+    surrogates = {
+        (dataset, m, hp): fit_from_table(
+            table, dataset, m, hp, rng=rng, model=model, **surrogate_kwargs
+        )[0]
+        for m in dict.fromkeys(metrics)
+    }
+    return SurrogateBenchmark(surrogates, table=table)
+
+
+def compare_study(
+    benchmark: Any,
+    surrogate_benchmark: Any,
+    dataset: str,
+    metric: str,
+    hp: str | None = None,
+    *,
+    out: str | Path,
+    rng: np.random.Generator,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    repeats: int = 5,
+    budget_s: float | None = None,
+    report_metric: str | None = None,
+    pool: CellPool | None = None,
+    surrogate_label: str = "surrogate",
+    signal_seed: int | str | None = None,
+) -> dict[str, Any]:
+    """Run the study and write its report into `out`.
+
+    Args:
+        benchmark: the tabular benchmark.
+        surrogate_benchmark: the surrogate benchmark (same query/cost API).
+        dataset, metric, hp: the optimizers' signal (larger is better).
+        out: report directory.
+        rng: all randomness.
+        optimizers: registry names.
+        repeats: runs per optimizer and benchmark.
+        budget_s: simulated budget (default 100 x the median training time of the table's cells).
+        report_metric: incumbent metric reported (default `metric`; e.g. "test_acc").
+        pool: searchable cells on both benchmarks (default: the table's cells).
+        surrogate_label: how the surrogate benchmark is named in plots (e.g. "surrogate (xgb)").
+        signal_seed: None (default): the signal is the table's mean over seeds and the
+            surrogate's mean prediction (deterministic, like-for-like); "sample": a random seed
+            per query on the table and a noisy draw from the surrogate.
+
+    Returns:
+        The summary (also `summary.json`): final performances, rank agreement, trajectories.
+    """
+    idx, _ = benchmark.to_xy(dataset, metric, hp=hp)
+    if len(idx) == 0:
+        raise SurrogateNBError(f"the table has no {metric!r} values for {dataset!r}")
+    pool = pool or CellPool(idx)
+    report_metric = report_metric or metric
+    if budget_s is None:
+        times = benchmark.query(idx, dataset, "train_time_s", hp=hp)
+        budget_s = 100 * float(np.nanmedian(times))
+    benches = {
+        "table": CachedBenchmark(benchmark),
+        surrogate_label: CachedBenchmark(surrogate_benchmark),
+    }
+    for bench in benches.values():
+        for m in dict.fromkeys((metric, report_metric)):
+            bench.prefetch(pool.indices, dataset, m, hp)
+    trajs: dict[str, dict[str, list[Trajectory]]] = {b: {} for b in benches}
+    skipped: dict[str, str] = {}
+    for name, child in zip(optimizers, rng.spawn(len(optimizers))):
+        seqs = np.random.SeedSequence(int(child.integers(2**63))).spawn(repeats)
+        for bname, bench in benches.items():
+            opt = make_optimizer(name)
+            try:
+                trajs[bname][name] = [
+                    opt.run(
+                        bench,
+                        dataset,
+                        metric,
+                        hp,
+                        budget_s,
+                        np.random.default_rng(seq),
+                        report_metric=report_metric,
+                        pool=pool,
+                        signal_seed=signal_seed,
+                    )
+                    for seq in seqs
+                ]
+            except UnknownKeyError as exc:  # e.g. a surrogate that models the final epoch only
+                skipped[name] = f"not run on the {bname}: {exc}"
+    both = [o for o in optimizers if all(o in trajs[b] for b in benches)]
+    if not both:
+        raise SurrogateNBError(f"no optimizer could run on both benchmarks: {skipped}")
+    # The curves start once every run has its first result, so each mean is over all runs.
+    first = max(
+        (t.time_s[0] for b in trajs.values() for ts in b.values() for t in ts if len(t)),
+        default=budget_s / 100,
+    )
+    grid = np.geomspace(min(max(first, 1e-3), budget_s), budget_s, 60)
+    curves = {b: {o: anytime(ts, grid) for o, ts in d.items()} for b, d in trajs.items()}
+    finals = {b: {o: [t.final_report for t in ts] for o, ts in d.items()} for b, d in trajs.items()}
+    means = {
+        b: {o: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for o, v in d.items()}
+        for b, d in finals.items()
+    }
+    agree = rank_agreement(
+        [means["table"][o] for o in both], [means[surrogate_label][o] for o in both]
+    )
+
+    facts = table_facts(benchmark, dataset, metric, hp)
+    report = Report(Path(out), f"Optimizers on the table vs on the surrogate — {dataset}")
+    report.text(
+        facts_markdown(facts)
+        + f" Signal: `{metric}` ("
+        + (
+            "the table's mean over seeds and the surrogate's mean prediction"
+            if signal_seed is None
+            else "one random seed per query on the table, a noisy surrogate draw on the surrogate"
+            if signal_seed == "sample"
+            else f"seed {signal_seed}"
+        )
+        + f"); reported: the incumbent's `{report_metric}` "
+        f"(mean over seeds). Simulated budget {budget_s:,.0f} s of training time (the table's "
+        f"recorded train time per cell); {repeats} run(s) per optimizer and benchmark; searchable "
+        f"cells: {len(pool)}. Bands: 95% CI over runs."
+    )
+    report.text(
+        f"**Rank agreement** of the optimizers' mean final `{report_metric}`: Kendall τ = "
+        f"{agree['kendall_tau']:.3f}, Spearman ρ = {agree['spearman']:.3f} over {agree['n']} "
+        f"optimizers run on both benchmarks ({', '.join(both)})."
+    )
+    if skipped:
+        report.text("Skipped: " + "; ".join(f"`{k}` {v}" for k, v in skipped.items()) + ".")
+    names = list(benches)
+
+    def draw_anytime(fig):
+        axes = fig.subplots(1, len(names), sharey=True)
+        for ax, b in zip(np.atleast_1d(axes), names):
+            for i, o in enumerate(optimizers):
+                if o not in curves[b]:
+                    continue
+                c = PALETTE[i % len(PALETTE)]
+                mean, lo, hi = mean_band(curves[b][o], axis=0)
+                ax.plot(grid, mean, color=c, label=o)
+                ax.fill_between(grid, lo, hi, color=c, alpha=0.15)
+            ax.set_xscale("log")
+            ax.set_xlabel("simulated training time (s, log scale)")
+            ax.set_title(f"on the {b}")
+        np.atleast_1d(axes)[0].set_ylabel(f"incumbent {report_metric} (%)")
+        np.atleast_1d(axes)[0].legend(title="optimizer", loc="lower right")  # table: all ran
+
+    report.figure(
+        "compare_anytime",
+        draw_anytime,
+        {
+            "time_s": grid,
+            "curves": {
+                b: {
+                    o: {
+                        "mean": mean_band(c, 0)[0],
+                        "lo": mean_band(c, 0)[1],
+                        "hi": mean_band(c, 0)[2],
+                    }
+                    for o, c in d.items()
+                }
+                for b, d in curves.items()
+            },
+        },
+        f"Anytime performance: the incumbent's `{report_metric}` against simulated time, mean and "
+        f"95% CI over {repeats} runs, on the table (left) and on the surrogate benchmark (right).",
+        headline=True,
+        size=(11.0, 4.2),
+    )
+
+    def draw_final(fig):
+        ax = fig.add_subplot()
+        width = 0.38
+        for k, b in enumerate(names):
+            pos = np.arange(len(optimizers)) + (k - 0.5) * width
+            data = [np.asarray(finals[b].get(o, []), float) for o in optimizers]
+            data = [d[np.isfinite(d)] for d in data]
+            parts = ax.boxplot(
+                data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=True
+            )
+            for patch in parts["boxes"]:
+                patch.set_facecolor(PALETTE[k])
+                patch.set_alpha(0.6)
+            ax.plot([], [], color=PALETTE[k], lw=8, alpha=0.6, label=b)
+        ax.set_xticks(np.arange(len(optimizers)), optimizers, rotation=20)
+        ax.set_ylabel(f"final incumbent {report_metric} (%)")
+        ax.set_title(f"Final performance after {budget_s:,.0f} s (simulated)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="benchmark")
+
+    report.figure(
+        "compare_final",
+        draw_final,
+        finals,
+        f"Distribution of the final incumbent's `{report_metric}` over {repeats} runs per "
+        "optimizer, table vs surrogate benchmark.",
+        size=(8.0, 4.2),
+    )
+
+    def draw_rank(fig):
+        ax = fig.add_subplot()
+        x = [means["table"][o] for o in both]
+        y = [means[surrogate_label][o] for o in both]
+        for i, o in enumerate(both):
+            ax.scatter(x[i], y[i], color=PALETTE[i % len(PALETTE)], label=o, s=50)
+        ax.set_xlabel(f"mean final {report_metric} on the table (%)")
+        ax.set_ylabel(f"mean final {report_metric} on the {surrogate_label} (%)")
+        ax.set_title(f"Optimizer ordering: Kendall τ = {agree['kendall_tau']:.2f}")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+    report.figure(
+        "compare_rank",
+        draw_rank,
+        {"table": means["table"], surrogate_label: means[surrogate_label], "agreement": agree},
+        "Each optimizer's mean final performance on the table (x) and on the surrogate (y).",
+        size=(7.0, 4.5),
+    )
+    report.heading("Final performance")
+    report.table(
+        [
+            {
+                "optimizer": o,
+                **{f"{b} mean": means[b].get(o, float("nan")) for b in names},
+                **{
+                    f"{b} sd": float(np.nanstd(finals[b][o])) if o in finals[b] else float("nan")
+                    for b in names
+                },
+                "evals (table, mean)": float(np.mean([len(t) for t in trajs["table"][o]])),
+            }
+            for o in optimizers
+        ]
+    )
+    report.summary = {
+        "facts": facts,
+        "budget_s": budget_s,
+        "repeats": repeats,
+        "finals": finals,
+        "means": means,
+        "rank_agreement": agree,
+        "skipped": skipped,
+        "trajectories": {
+            b: {o: [t.to_dict() for t in ts] for o, ts in d.items()} for b, d in trajs.items()
+        },
+    }
+    report.write()
+    return report.summary

@@ -1,0 +1,161 @@
+"""Study `train-size`: surrogate quality against the number of training cells, per model.
+
+For each repeat the table's cells (with a value for the metric, mean over seeds) are shuffled;
+a fixed held-out test set (at most `test_size` cells, at most half the table) is set aside, and each
+model is fitted on the first n of the remaining cells for every n in `sizes` (10 … 5,000, those that
+fit). Every (model, n, repeat) is scored on the same test set with `all_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
+from surrogate_nb.evaluation.studies._common import (
+    DEFAULT_MODELS,
+    SurrogateFactory,
+    default_factory,
+    facts_markdown,
+    fit_predict,
+    metric_unit,
+    score,
+    table_facts,
+    usable_sizes,
+)
+
+from surrogate_nb.errors import SurrogateNBError
+
+#: Training sizes tried by default (those larger than the table allows are dropped).
+DEFAULT_SIZES: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 5000)
+#: Metrics plotted, with their axis labels.
+PLOTTED = {
+    "kendall_tau": "Kendall τ (test cells)",
+    "spearman": "Spearman ρ (test cells)",
+    "r2": "R² (test cells)",
+    "rmse": "RMSE (target units)",
+    "coverage_90": "coverage of the 90% interval",
+}
+
+
+def train_size_study(
+    benchmark: Any,
+    dataset: str,
+    metric: str,
+    hp: str | None = None,
+    *,
+    out: str | Path,
+    rng: np.random.Generator,
+    models: Sequence[str] = DEFAULT_MODELS,
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    repeats: int = 3,
+    test_size: int = 2000,
+    make_surrogate: SurrogateFactory | None = None,
+) -> dict[str, Any]:
+    """Run the study and write its report into `out`.
+
+    Args:
+        benchmark: a table (`Benchmark` API: `to_xy`).
+        dataset, metric, hp: the regression target (mean over seeds per cell).
+        out: report directory.
+        rng: all randomness (splits, model seeds).
+        models: surrogate model names.
+        sizes: training sizes.
+        repeats: independent splits.
+        test_size: held-out cells per repeat (capped at half the table).
+        make_surrogate: factory name -> unfitted surrogate (default `Surrogate(model=name)`).
+
+    Returns:
+        The summary dict (also in `summary.json`): per model and size, mean metrics.
+
+    Raises:
+        SurrogateNBError: fewer than 4 cells with a value.
+    """
+    factory = make_surrogate or default_factory
+    idx, y = benchmark.to_xy(dataset, metric, hp=hp)
+    if len(idx) < 4:
+        raise SurrogateNBError(
+            f"train-size needs at least 4 cells with {metric!r} on {dataset!r}; the table has "
+            f"{len(idx)}"
+        )
+    n_test = max(2, min(test_size, len(idx) // 2))
+    sizes_used = usable_sizes(sizes, len(idx) - n_test)
+    runs: list[dict[str, Any]] = []
+    for r, child in enumerate(rng.spawn(repeats)):
+        perm = child.permutation(len(idx))
+        test, pool = perm[:n_test], perm[n_test:]
+        for model in models:
+            for n in sizes_used:
+                train = pool[:n]
+                mean, std = fit_predict(factory, model, idx[train], y[train], idx[test], child)
+                runs.append(
+                    {"model": model, "n_train": n, "repeat": r, **score(y[test], mean, std)}
+                )
+
+    facts = table_facts(benchmark, dataset, metric, hp)
+    agg = _aggregate(runs, models, sizes_used)
+    report = Report(Path(out), f"Surrogate quality vs training-set size — {dataset}, {metric}")
+    report.text(
+        facts_markdown(facts)
+        + f" Test set: {n_test} held-out cells per repeat; {repeats} repeat(s); models "
+        f"{', '.join(models)}; sizes {sizes_used}. Bands: 95% CI over repeats."
+    )
+    for k, (key, label) in enumerate(PLOTTED.items()):
+        if key == "rmse":
+            label = f"RMSE ({metric_unit(metric)})"
+        data = {m: {"n_train": sizes_used, **agg[m][key]} for m in models}
+
+        def draw(fig, key=key, label=label, data=data):
+            ax = fig.add_subplot()
+            for j, m in enumerate(models):
+                c = PALETTE[j % len(PALETTE)]
+                d = data[m]
+                ax.plot(d["n_train"], d["mean"], "o-", color=c, label=m)
+                ax.fill_between(d["n_train"], d["lo"], d["hi"], color=c, alpha=0.2)
+            ax.set_xscale("log")
+            ax.set_xlabel("training cells (log scale)")
+            ax.set_ylabel(label)
+            ax.set_title(f"{label} vs training size ({dataset}, {metric})")
+            ax.legend(title="surrogate")
+
+        report.figure(
+            f"train_size_{key}",
+            draw,
+            data,
+            f"{label} of each surrogate on {n_test} held-out cells against the number of training "
+            f"cells; mean and 95% CI over {repeats} split(s). Data: {facts['cells']} cells of "
+            f"`{dataset}` (table mean over seeds).",
+            headline=k == 0,
+        )
+    rows = [
+        {"model": m, "n_train": n, **{k: agg[m][k]["mean"][i] for k in PLOTTED}}
+        for m in models
+        for i, n in enumerate(sizes_used)
+    ]
+    report.heading("All numbers")
+    report.table(rows)
+    report.summary = {
+        "facts": facts,
+        "n_test": n_test,
+        "sizes": sizes_used,
+        "runs": runs,
+        "table": rows,
+    }
+    report.write()
+    return report.summary
+
+
+def _aggregate(runs: list[dict[str, Any]], models: Sequence[str], sizes: Sequence[int]):
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for m in models:
+        out[m] = {}
+        for key in PLOTTED:
+            mat = np.asarray(
+                [[r[key] for r in runs if r["model"] == m and r["n_train"] == n] for n in sizes],
+                dtype=float,
+            ).T  # (repeats, sizes)
+            mean, lo, hi = mean_band(mat, axis=0)
+            out[m][key] = {"mean": mean.tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
+    return out

@@ -1,0 +1,278 @@
+"""`snb study train-size|noise|leave-out|compare`: studies that write report.md, PNGs and JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from surrogate_nb.cli._app import console, study_app
+
+_TABLE = typer.Option(
+    ..., "--table", "-t", help="Table directory (see `snb import` / `snb build`)."
+)
+_DATASET = typer.Option(
+    ..., "--dataset", "-d", help="Dataset setting, e.g. cifar10-valid or fashion-mnist."
+)
+_METRIC = typer.Option(
+    "valid_acc",
+    "--metric",
+    "-m",
+    help="Target / search-signal metric, larger "
+    "is better (final epoch), e.g. valid_acc, x-valid_acc.",
+)
+_HP = typer.Option(
+    None, "--hp", help="Training schedule (12, 200, ...); needed only when the dataset has several."
+)
+_MODELS = typer.Option(
+    ["xgb", "lgb"], "--models", help="Surrogate models, repeat the option: xgb, lgb, ensemble."
+)
+_SEED = typer.Option(
+    0, "--seed", "-s", help="Master seed of every random choice (splits, fits, optimizer runs)."
+)
+
+
+def _out(out: Path | None, name: str) -> Path:
+    return out if out is not None else Path("runs") / "studies" / name
+
+
+def _done(summary_path: Path, extra: str = "") -> None:
+    console.print(f"wrote [bold]{summary_path / 'report.md'}[/] (+ PNGs, figures.json){extra}")
+
+
+def _check_models(models: list[str]) -> None:
+    from surrogate_nb.errors import UnknownKeyError
+    from surrogate_nb.regressors import REGRESSORS
+
+    for m in models:
+        if m not in REGRESSORS:
+            raise UnknownKeyError("surrogate model", m, sorted(REGRESSORS))
+
+
+def _sizes(text: str) -> list[int]:
+    from surrogate_nb.errors import SurrogateNBError
+
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SurrogateNBError(f"--sizes takes comma-separated integers, got {text!r}") from None
+
+
+@study_app.command("train-size")
+def train_size_cmd(
+    table: Path = _TABLE,
+    dataset: str = _DATASET,
+    metric: str = _METRIC,
+    hp: str | None = _HP,
+    models: list[str] = _MODELS,
+    sizes: str = typer.Option(
+        "10,30,100,300,1000,3000,5000",
+        "--sizes",
+        help="Training-set sizes, comma-separated (sizes the table cannot fill are dropped).",
+    ),
+    repeats: int = typer.Option(3, "--repeats", "-r", help="Independent train/test splits."),
+    test_size: int = typer.Option(
+        2000, "--test-size", help="Held-out cells per split (at most half the table)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report folder (default runs/studies/train-size)."
+    ),
+    seed: int = _SEED,
+) -> None:
+    """Surrogate quality (Kendall τ, R², RMSE, coverage) vs number of training cells, per model."""
+    import numpy as np
+
+    from surrogate_nb.evaluation.studies import train_size_study
+    from surrogate_nb.table import Benchmark
+
+    _check_models(models)
+    path = _out(out, "train-size")
+    train_size_study(
+        Benchmark.open(table),
+        dataset,
+        metric,
+        hp,
+        out=path,
+        rng=np.random.default_rng(seed),
+        models=models,
+        sizes=_sizes(sizes),
+        repeats=repeats,
+        test_size=test_size,
+    )
+    _done(path)
+
+
+@study_app.command("noise")
+def noise_cmd(
+    table: Path = _TABLE,
+    dataset: str = _DATASET,
+    metric: str = _METRIC,
+    hp: str | None = _HP,
+    models: list[str] = _MODELS,
+    sizes: str = typer.Option(
+        "10,30,100,300,1000,3000,5000",
+        "--sizes",
+        help="Training sizes (cells of the fit seed), comma-separated.",
+    ),
+    repeats: int = typer.Option(2, "--repeats", "-r", help="Splits per fit seed."),
+    test_size: int = typer.Option(2000, "--test-size", help="Held-out cells per split."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report folder (default runs/studies/noise)."
+    ),
+    seed: int = _SEED,
+) -> None:
+    """NB301's noise claim: surrogate fitted on one seed vs that seed's table entry.
+
+    Both are scored against the mean of the other seeds, per training size.
+    """
+    import numpy as np
+
+    from surrogate_nb.evaluation.studies import noise_study
+    from surrogate_nb.table import Benchmark
+
+    _check_models(models)
+    path = _out(out, "noise")
+    s = noise_study(
+        Benchmark.open(table),
+        dataset,
+        metric,
+        hp,
+        out=path,
+        rng=np.random.default_rng(seed),
+        models=models,
+        sizes=_sizes(sizes),
+        repeats=repeats,
+        test_size=test_size,
+    )
+    console.print(s["verdict"], highlight=False)
+    _done(path)
+
+
+@study_app.command("leave-out")
+def leave_out_cmd(
+    table: Path = _TABLE,
+    dataset: str = _DATASET,
+    metric: str = _METRIC,
+    hp: str | None = _HP,
+    models: list[str] = _MODELS,
+    top: float = typer.Option(10.0, "--top", help="k of the top-k% region (percent)."),
+    optimizers: list[str] = typer.Option(
+        ["random_search", "rea", "reinforce", "local_search"],
+        "--optimizers",
+        help="Optimizers whose visited cells form the leave-one-optimizer-out regions.",
+    ),
+    budget: float | None = typer.Option(
+        None,
+        "--budget",
+        help="Simulated seconds per optimizer run (default 100 median train times).",
+    ),
+    repeats: int = typer.Option(3, "--repeats", "-r", help="Runs per optimizer."),
+    max_train: int | None = typer.Option(
+        None, "--max-train", help="Subsample larger training sets to this many cells (faster)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report folder (default runs/studies/leave-out)."
+    ),
+    seed: int = _SEED,
+) -> None:
+    """Fit on the table minus a region, test on the region.
+
+    Regions: every cell using an op; an op on an edge; the top-k%; one optimizer's visited cells.
+    """
+    import numpy as np
+
+    from surrogate_nb.evaluation.optimizers import make_optimizer
+    from surrogate_nb.evaluation.studies import leave_out_study
+    from surrogate_nb.table import Benchmark
+
+    _check_models(models)
+    for o in optimizers:
+        make_optimizer(o)  # unknown names fail before any work
+    path = _out(out, "leave-out")
+    leave_out_study(
+        Benchmark.open(table),
+        dataset,
+        metric,
+        hp,
+        out=path,
+        rng=np.random.default_rng(seed),
+        models=models,
+        top_percent=top,
+        optimizers=optimizers,
+        budget_s=budget,
+        optimizer_repeats=repeats,
+        max_train=max_train,
+    )
+    _done(path)
+
+
+@study_app.command("compare")
+def compare_cmd(
+    table: Path = _TABLE,
+    dataset: str = _DATASET,
+    metric: str = _METRIC,
+    hp: str | None = _HP,
+    model: str = typer.Option(
+        "xgb",
+        "--model",
+        help="Surrogate model of the surrogate benchmark "
+        "(fitted on every table cell): xgb, lgb or ensemble.",
+    ),
+    report_metric: str | None = typer.Option(
+        None,
+        "--report-metric",
+        help="Metric reported for the incumbent (default: --metric), e.g. test_acc.",
+    ),
+    optimizers: list[str] = typer.Option(
+        ["random_search", "rea", "reinforce", "local_search", "tpe", "hyperband"],
+        "--optimizers",
+        help="Optimizers to run (repeat the option).",
+    ),
+    budget: float | None = typer.Option(
+        None, "--budget", help="Simulated seconds per run (default 100 median train times)."
+    ),
+    repeats: int = typer.Option(5, "--repeats", "-r", help="Runs per optimizer and benchmark."),
+    sample: bool = typer.Option(
+        False,
+        "--sample/--mean",
+        help="Signal: a random seed per query "
+        "(table) and a noisy surrogate draw, instead of means.",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report folder (default runs/studies/compare)."
+    ),
+    seed: int = _SEED,
+) -> None:
+    """Run each optimizer on the table and on the surrogate benchmark; compare their rankings."""
+    import numpy as np
+
+    from surrogate_nb.evaluation.optimizers import make_optimizer
+    from surrogate_nb.evaluation.studies import compare_study, surrogate_benchmark_for
+    from surrogate_nb.table import Benchmark
+
+    _check_models([model])
+    for o in optimizers:
+        make_optimizer(o)
+    rng = np.random.default_rng(seed)
+    fit_rng, run_rng = rng.spawn(2)
+    b = Benchmark.open(table)
+    rm = report_metric or metric
+    sur = surrogate_benchmark_for(b, dataset, (metric, rm), hp, rng=fit_rng, model=model)
+    path = _out(out, "compare")
+    s = compare_study(
+        b,
+        sur,
+        dataset,
+        metric,
+        hp,
+        out=path,
+        rng=run_rng,
+        optimizers=optimizers,
+        repeats=repeats,
+        budget_s=budget,
+        report_metric=rm,
+        surrogate_label=f"surrogate ({model})",
+        signal_seed="sample" if sample else None,
+    )
+    ra = s["rank_agreement"]
+    _done(path, f"; rank agreement Kendall τ = {ra['kendall_tau']:.3f}")

@@ -241,9 +241,16 @@ def plan_cells(plan: BuildPlan) -> tuple[list[int], list[int], dict[int, int] | 
     return cells, cells[i::n], mapping
 
 
-def _manifest(plan: BuildPlan, data: PreparedData, mapping: dict | None, cells: list[int]) -> dict:
+def _manifest(
+    plan: BuildPlan,
+    data: PreparedData,
+    mapping: dict | None,
+    cells: list[int],
+    counts: dict[str, int],
+) -> dict:
     from surrogate_nb.exhaustive.trainer import curve_names
 
+    complete = counts["pending"] == 0 and counts["running"] == 0
     return {
         "producer": "surrogate_nb.exhaustive.build",
         "command": plan.command,
@@ -259,6 +266,9 @@ def _manifest(plan: BuildPlan, data: PreparedData, mapping: dict | None, cells: 
         "engine": plan.engine,
         "device": plan.device,
         "cells": {"spec": str(plan.cells), "count": len(cells), "sample_seed": CELLS_SEED},
+        # A partial table (--write-partial) holds the trials finished so far; the ledger resumes.
+        "complete": complete,
+        "trials": {k: counts[k] for k in ("done", "failed", "pending", "running")},
         "unique_only": None
         if mapping is None
         else {
@@ -306,6 +316,7 @@ def run_build(
     data: PreparedData | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     max_units: int | None = None,
+    write_partial: bool = False,
 ) -> BuildResult:
     """Run (or resume) a build; writes the table when every trial of the build is done or failed.
 
@@ -315,6 +326,8 @@ def run_build(
         data: the prepared setting (loaded from the plan when None).
         on_progress: called after each finished unit.
         max_units: stop after this many units (for tests and time-boxed runs).
+        write_partial: also write the table when trials remain (the manifest says
+            ``"complete": false`` and counts them); a later run resumes from the ledger.
 
     Raises:
         BuildError: inconsistent ledger, bad cells/shard.
@@ -404,14 +417,12 @@ def run_build(
         ledger.stop_heartbeat()
         counts = ledger.counts()
         table = None
-        if counts["pending"] == 0 and counts["running"] == 0 and counts["done"] > 0:
+        finished = counts["pending"] == 0 and counts["running"] == 0
+        if counts["done"] > 0 and (finished or write_partial):
             from surrogate_nb.table import write_table
 
-            table = str(
-                write_table(
-                    plan.out, ledger.results(), manifest=_manifest(plan, data, mapping, cells)
-                )
-            )
+            manifest = _manifest(plan, data, mapping, cells, counts)
+            table = str(write_table(plan.out, ledger.results(), manifest=manifest))
         return BuildResult(
             len(all_keys),
             counts["done"],

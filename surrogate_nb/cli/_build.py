@@ -66,6 +66,12 @@ def build_command(
     ),
     retry_failed: bool = typer.Option(False, help="Train failed trials again."),
     max_units: int = typer.Option(None, help="Stop after this many units (time-boxed runs)."),
+    write_partial: bool = typer.Option(
+        False,
+        "--write-partial",
+        help="Write the table even when trials remain (manifest: complete=false); "
+        "with --max-units 0 it only exports what the ledger holds.",
+    ),
     ray_address: str = typer.Option(
         None,
         help="Schedule trials as Ray tasks on this cluster ('auto', 'ray://h:10001', 'local').",
@@ -143,7 +149,13 @@ def build_command(
                 info=f"{p.trials_per_hour:.0f} trials/h · ETA {eta} · failed {p.failed}",
             )
 
-        result = run_build(plan, backend=backend, on_progress=show, max_units=max_units)
+        result = run_build(
+            plan,
+            backend=backend,
+            on_progress=show,
+            max_units=max_units,
+            write_partial=write_partial,
+        )
     summary = {
         "total": result.total,
         "done": result.done,

@@ -400,8 +400,10 @@ class Benchmark:
                 "seed='sample' draws a seed at random and needs rng=numpy.random.Generator "
                 f"(e.g. np.random.default_rng(0)); got rng={rng!r}"
             )
-        present = self._present(s)[idx]  # (S,) or (n, S)
-        weights = present.astype(np.float64)
+        # draw only among the seeds that hold a value for this metric (and epoch): a trial
+        # can exist while one of its metrics is missing (e.g. an imported mean-only column)
+        held = values[idx] if e is None else values[idx, :, e]  # (S,) or (n, S)
+        weights = (~np.isnan(held)).astype(np.float64)
         total = weights.sum(axis=-1, keepdims=True)
         u = rng.random(np.shape(total))
         cum = np.cumsum(weights, axis=-1)

@@ -204,3 +204,14 @@ def test_write_rejects_bad_trials(tmp_path):
         write_table(tmp_path / "x", [{**t, "status": "weird"}], manifest={})
     with pytest.raises(TableFormatError, match="no trials"):
         write_table(tmp_path / "x", [], manifest={})
+
+
+def test_sample_draws_only_seeds_that_hold_the_value(table):
+    path, trials = table
+    b = Benchmark.open(path)
+    rng = np.random.default_rng(0)
+    # cell 21 (i=3) has no value at epoch 1 for seed 777: every draw must land on seed 888
+    draws = {b.query(21, "toy-a", "valid_acc", epoch=1, seed="sample", rng=rng) for _ in range(50)}
+    assert draws == {b.query(21, "toy-a", "valid_acc", epoch=1, seed=888)}
+    both = {b.query(21, "toy-a", "valid_acc", epoch=2, seed="sample", rng=rng) for _ in range(50)}
+    assert len(both) == 2  # both seeds hold epoch 2

@@ -52,13 +52,13 @@ def main() -> int:
         print(f"skipped: reference data absent ({CSV}); this benchmark needs ../shared/nb201")
         return 0
 
-    from surrogate_nb.evaluation.optimizers import CachedBenchmark, make_optimizer, run_repeats
+    from surrogate_nb.evaluation.optimizers import make_optimizer, run_repeats
 
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers.wide import import_wide
 
     with tempfile.TemporaryDirectory() as tmp:
-        bench = CachedBenchmark(Benchmark.open(import_wide(CSV, Path(tmp) / "nb201")))
+        bench = Benchmark.open(import_wide(CSV, Path(tmp) / "nb201"))
         best = bench.best("cifar10", "test_acc")[1]
         for cost_epochs, label in ((12, "12-epoch cost"), (None, "200-epoch cost")):
             print(

@@ -13,7 +13,6 @@ from typing import Any
 
 from surrogate_nb.evaluation.optimizers.base import (
     BaseOptimizer,
-    CachedBenchmark,
     CellPool,
     Trajectory,
     run_repeats,
@@ -51,7 +50,6 @@ __all__ = [
     "OPTIMIZERS",
     "TPE",
     "BaseOptimizer",
-    "CachedBenchmark",
     "CellPool",
     "Hyperband",
     "LocalSearch",

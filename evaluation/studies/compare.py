@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
-    CachedBenchmark,
     CellPool,
     Trajectory,
     make_optimizer,
@@ -119,13 +118,7 @@ def compare_study(
     if budget_s is None:
         times = benchmark.query(idx, dataset, "train_time_s", hp=hp)
         budget_s = 100 * float(np.nanmedian(times))
-    benches = {
-        "table": CachedBenchmark(benchmark),
-        surrogate_label: CachedBenchmark(surrogate_benchmark),
-    }
-    for bench in benches.values():
-        for m in dict.fromkeys((metric, report_metric)):
-            bench.prefetch(pool.indices, dataset, m, hp)
+    benches = {"table": benchmark, surrogate_label: surrogate_benchmark}
     trajs: dict[str, dict[str, list[Trajectory]]] = {b: {} for b in benches}
     skipped: dict[str, str] = {}
     for name, child in zip(optimizers, rng.spawn(len(optimizers))):

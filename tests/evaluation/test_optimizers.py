@@ -230,20 +230,3 @@ def test_same_seed_in_spawned_processes(name, tmp_path):
         )
         outs.append(json.loads(res.stdout.strip().splitlines()[-1]))
     assert outs[0] == outs[1] and len(outs[0]) > 5
-
-
-def test_cached_benchmark_matches_and_passes_through(fake_benchmark):
-    import copy
-
-    from surrogate_nb.evaluation.optimizers import CachedBenchmark
-
-    cb = CachedBenchmark(fake_benchmark)
-    cb.prefetch(np.arange(50), "synth", "valid_acc")
-    for i in (3, 49, 1000):
-        assert cb.query(i, "synth", "valid_acc") == fake_benchmark.query(i, "synth", "valid_acc")
-    assert cb.cost(7, "synth") == fake_benchmark.cost(7, "synth")
-    assert cb.epochs("synth") == fake_benchmark.T
-    a = _run(RegularizedEvolution(), cb, 9)
-    b = _run(RegularizedEvolution(), fake_benchmark, 9)
-    assert a.to_dict() == b.to_dict()
-    assert copy.copy(cb).inner is fake_benchmark

@@ -23,9 +23,9 @@ import time
 
 import numpy as np
 import torch
+
 from surrogate_nb.exhaustive import EngineOptions, TrainConfig, train_group, train_trial
 from surrogate_nb.exhaustive.datasets import PreparedData
-
 from surrogate_nb.space import NB201
 
 FULL_IMAGES = 15_625 * 200 * 50_000 * 3  # cells x epochs x CIFAR-10 train x seeds

@@ -53,7 +53,6 @@ def main() -> int:
         return 0
 
     from surrogate_nb.evaluation.optimizers import make_optimizer, run_repeats
-
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers.wide import import_wide
 

@@ -49,6 +49,7 @@ def main() -> None:
 
     import pandas as pd
     import torch
+
     from surrogate_nb.evaluation.metrics import holdout_metrics
 
     torch.set_num_threads(1)

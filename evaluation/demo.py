@@ -115,7 +115,6 @@ def _find_key(obj: Any, needle: str) -> list[tuple[str, Any]]:
 
 def _live_build(cfg: DemoConfig, out: Path, emit: EventHandler) -> dict[str, Any]:
     from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
-
     from surrogate_nb.table import Benchmark
 
     cells = cfg.live_cells if cfg.live_cells is not None else (1 if cfg.quick else 3)
@@ -194,7 +193,6 @@ def run_demo(
     from surrogate_nb.evaluation.studies._common import seed_agreement, seed_matrix
     from surrogate_nb.evaluation.studies.leave_out import REGION_KINDS
     from surrogate_nb.regressors import Surrogate, SurrogateBenchmark
-
     from surrogate_nb.table import Benchmark
 
     emit = on_event or (lambda kind, payload: None)

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.ledger import Key, Ledger
-
-from surrogate_nb.errors import BuildError
 from surrogate_nb.space import NUM_ARCHS, Arch, as_arch
 
 #: Seed of the uniform cell sample behind `--cells N`.
@@ -247,6 +247,7 @@ def _manifest(
     mapping: dict | None,
     cells: list[int],
     counts: dict[str, int],
+    fidelity: dict,
 ) -> dict:
     from surrogate_nb.exhaustive.trainer import curve_names
 
@@ -276,8 +277,51 @@ def _manifest(
             "classes": len(set(mapping.values())),
         },
         "datasets": {data.setting: data.manifest},
+        "fidelity": {
+            "resolution": plan.config.resolution,
+            "train_subset": plan.config.train_subset,
+            "eval_subset": plan.config.eval_subset,
+            "epochs": plan.config.epochs,
+            **fidelity,
+        },
         "metrics": curve_names(data),
     }
+
+
+def seed_agreement(records: Iterable[dict]) -> dict:
+    """How well one seed ranks cells like another: the fidelity's noise, for the manifest.
+
+    Mean pairwise Kendall τ between seeds of the final validation accuracy (the first of
+    ``x-valid_acc``, ``valid_acc``, ``test_acc`` that the records hold), over the cells that
+    every seed finished. τ near 1: one seed suffices to rank; near 0: rankings are noise.
+    """
+    from scipy.stats import kendalltau
+
+    finals: dict[int, dict[int, float]] = {}
+    metric = None
+    for r in records:
+        if metric is None:
+            metric = next((m for m in _AGREEMENT_METRICS if m in r["curves"]), None)
+        value = r["curves"].get(metric, [None])[-1] if metric else None
+        if r.get("status") == "ok" and value is not None:
+            finals.setdefault(r["arch_index"], {})[r["seed"]] = float(value)
+    seeds = sorted({s for v in finals.values() for s in v})
+    full = [v for v in finals.values() if len(v) == len(seeds)]
+    taus = [
+        float(kendalltau([v[a] for v in full], [v[b] for v in full]).statistic)
+        for i, a in enumerate(seeds)
+        for b in seeds[i + 1 :]
+    ]
+    return {
+        "cells": len(finals),
+        "cells_with_all_seeds": len(full),
+        "metric": metric,
+        "seed_to_seed_kendall_tau": float(np.mean(taus)) if taus and len(full) > 2 else None,
+        "pairwise_kendall_tau": taus,
+    }
+
+
+_AGREEMENT_METRICS = ("x-valid_acc", "valid_acc", "test_acc")
 
 
 def _git_commit() -> str | None:
@@ -421,7 +465,8 @@ def run_build(
         if counts["done"] > 0 and (finished or write_partial):
             from surrogate_nb.table import write_table
 
-            manifest = _manifest(plan, data, mapping, cells, counts)
+            fidelity = seed_agreement(ledger.results())
+            manifest = _manifest(plan, data, mapping, cells, counts, fidelity)
             table = str(write_table(plan.out, ledger.results(), manifest=manifest))
         return BuildResult(
             len(all_keys),

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
 from surrogate_nb.exhaustive.trainer import (
@@ -42,8 +44,6 @@ from surrogate_nb.exhaustive.trainer import (
     padded,
     write_epoch,
 )
-from torch import nn
-
 from surrogate_nb.space import EDGES, OPS, Arch, as_arch
 
 

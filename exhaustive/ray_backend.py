@@ -13,11 +13,10 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable, Iterator
 
+from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.build import Unit, train_unit
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
-
-from surrogate_nb.errors import BuildError
 
 
 def _ray():

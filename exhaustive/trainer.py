@@ -19,9 +19,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
-
 from surrogate_nb.space import as_arch
 
 # ---- shared data path (the engine calls these too) --------------------------------------------

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from surrogate_nb.regressors.surrogate import Surrogate
 
 from surrogate_nb.errors import ModelFormatError, UnknownKeyError
+from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.space import as_indices
 
 #: (num_classes, resolution) per dataset setting, for the network counters.

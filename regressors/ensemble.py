@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
 
 from surrogate_nb.errors import ModelFormatError
+from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
 
 _STATE_FILE = "ensemble.pt"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from surrogate_nb.regressors.base import BaseRegressor
 
 from surrogate_nb.errors import InvalidArchError
+from surrogate_nb.regressors.base import BaseRegressor
 
 
 def split_train_valid(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.evaluation.optimizers.base import (
     BaseOptimizer,
     CellPool,
@@ -23,8 +24,6 @@ from surrogate_nb.evaluation.optimizers.local_search import LocalSearch
 from surrogate_nb.evaluation.optimizers.random_search import RandomSearch
 from surrogate_nb.evaluation.optimizers.reinforce import Reinforce
 from surrogate_nb.evaluation.optimizers.tpe import TPE
-
-from surrogate_nb.errors import UnknownKeyError
 
 #: Registry: name -> optimizer class (the names the CLI and the studies accept).
 OPTIMIZERS: dict[str, type[BaseOptimizer]] = {

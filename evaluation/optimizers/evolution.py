@@ -12,8 +12,8 @@ import collections
 import math
 
 import numpy as np
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
 
+from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
 from surrogate_nb.space import Arch
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer
 
+from surrogate_nb.evaluation.optimizers.base import BaseOptimizer
 from surrogate_nb.space import Arch
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
 
+from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
 from surrogate_nb.space import NUM_EDGES, OPS, Arch
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
     CellPool,
@@ -23,8 +25,6 @@ from surrogate_nb.evaluation.optimizers import (
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import facts_markdown, table_facts
-
-from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 
 DEFAULT_OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZERS)
 

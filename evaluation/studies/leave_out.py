@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from surrogate_nb.evaluation.optimizers import CellPool, make_optimizer, run_repeats
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.studies._common import (
@@ -33,7 +34,6 @@ from surrogate_nb.evaluation.studies._common import (
     score,
     table_facts,
 )
-
 from surrogate_nb.space import EDGES, OPS, Arch
 
 DEFAULT_OPTIMIZERS: tuple[str, ...] = ("random_search", "rea", "reinforce", "local_search")

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import (
     DEFAULT_MODELS,
@@ -32,8 +34,6 @@ from surrogate_nb.evaluation.studies._common import (
     usable_sizes,
 )
 from surrogate_nb.evaluation.studies.train_size import DEFAULT_SIZES
-
-from surrogate_nb.errors import SurrogateNBError
 
 
 def errors(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import (
     DEFAULT_MODELS,
@@ -25,8 +27,6 @@ from surrogate_nb.evaluation.studies._common import (
     table_facts,
     usable_sizes,
 )
-
-from surrogate_nb.errors import SurrogateNBError
 
 #: Training sizes tried by default (those larger than the table allows are dropped).
 DEFAULT_SIZES: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 5000)

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from surrogate_nb.evaluation.demo import DemoConfig, default_table_path, run_demo
 
 from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.evaluation.demo import DemoConfig, default_table_path, run_demo
 
 
 def test_demo_quick_on_tiny_table(synthetic_table, table_tools, tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from sklearn.metrics import mean_squared_error, r2_score
+
 from surrogate_nb.evaluation.metrics import (
     all_metrics,
     coverage,

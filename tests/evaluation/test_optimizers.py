@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
     TPE,
@@ -18,8 +20,6 @@ from surrogate_nb.evaluation.optimizers import (
     make_optimizer,
     run_repeats,
 )
-
-from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.space import NB201, Arch
 
 BUDGET = 3_000.0  # ~25 evaluations of the fake's 100-160 s cells

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from surrogate_nb.evaluation.report import Report, jsonable, mean_band
 
 

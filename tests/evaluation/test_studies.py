@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+
+from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.studies import (
     compare_study,
     leave_out_study,
@@ -13,8 +15,6 @@ from surrogate_nb.evaluation.studies import (
     train_size_study,
 )
 from surrogate_nb.evaluation.studies.compare import rank_agreement
-
-from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.table import Benchmark
 
 DS, METRIC = "fashion-mnist", "valid_acc"

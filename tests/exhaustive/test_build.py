@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
+from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive import (
     BuildPlan,
     TrainConfig,
@@ -20,8 +22,6 @@ from surrogate_nb.exhaustive import (
     run_build,
     unique_mapping,
 )
-
-from surrogate_nb.errors import BuildError
 from surrogate_nb.space import NUM_ARCHS, Arch
 
 TINY = dict(epochs=2, channels=4, cells_per_stage=1, batch_size=32, latency_batches=0)

@@ -2,6 +2,7 @@ import itertools
 import math
 
 import pytest
+
 from surrogate_nb.exhaustive import SEEDS, TrainConfig
 
 

@@ -2,10 +2,10 @@ import pickle
 
 import numpy as np
 import pytest
-from surrogate_nb.exhaustive import export_npz, load_setting, load_source
-from surrogate_nb.exhaustive.datasets import SPLIT_SEED
 
 from surrogate_nb.errors import DatasetError, UnknownKeyError
+from surrogate_nb.exhaustive import export_npz, load_setting, load_source
+from surrogate_nb.exhaustive.datasets import SPLIT_SEED
 
 
 def test_cifar10_pickles_and_valid_split(cifar10_dir):

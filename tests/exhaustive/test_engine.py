@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+
 from surrogate_nb.exhaustive import FusedTinyNetwork, TrainConfig, load_setting, train_group
 from surrogate_nb.exhaustive.trainer import init_network, train_trial
-
 from surrogate_nb.space import Arch
 
 # C=8: at C=4 with batch 32 the tiny net is chaotic enough to amplify 1e-6 rounding to 1e-2

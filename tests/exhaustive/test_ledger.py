@@ -2,9 +2,9 @@ import json
 import sqlite3
 
 import pytest
-from surrogate_nb.exhaustive import Ledger
 
 from surrogate_nb.errors import BuildError
+from surrogate_nb.exhaustive import Ledger
 
 K1, K2 = ("toy", "2", 1, 10), ("toy", "2", 2, 10)
 

@@ -1,8 +1,8 @@
 """Ray backend on a local instance with CPU workers: same records as the local backend."""
 
 import pytest
-from surrogate_nb.exhaustive import BuildPlan, TrainConfig, load_setting, run_build
 
+from surrogate_nb.exhaustive import BuildPlan, TrainConfig, load_setting, run_build
 from surrogate_nb.table import Benchmark
 
 pytestmark = pytest.mark.ray

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from surrogate_nb.regressors import REGRESSORS, Surrogate, featurize
 
 from surrogate_nb.errors import ModelFormatError, NotFittedError
+from surrogate_nb.regressors import REGRESSORS, Surrogate, featurize
 
 CELLS = np.arange(0, 15625, 97)[:120]  # 120 spread-out cells
 

@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 import pytest
+
+from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.regressors.features import (
     FEATURE_SETS,
     INVARIANT_STATS,
@@ -15,8 +17,6 @@ from surrogate_nb.regressors.features import (
     featurize,
     stat_names,
 )
-
-from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space import NB201, Arch, all_archs
 
 

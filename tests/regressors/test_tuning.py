@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from surrogate_nb.regressors import REGRESSORS, Surrogate, featurize
 from surrogate_nb.regressors.tuning import split_train_valid, tune
 

@@ -207,7 +207,7 @@ def test_write_rejects_bad_trials(tmp_path):
 
 
 def test_sample_draws_only_seeds_that_hold_the_value(table):
-    path, trials = table
+    path, _ = table
     b = Benchmark.open(path)
     rng = np.random.default_rng(0)
     # cell 21 (i=3) has no value at epoch 1 for seed 777: every draw must land on seed 888

@@ -206,3 +206,25 @@ def test_fusion_is_on_for_cuda_only_by_default():
     assert BuildPlan("npz", "x", device="cuda", engine="reference").fused is False
     with pytest.raises(BuildError, match="fuse"):
         _ = BuildPlan("npz", "x", fuse="maybe").fused
+
+
+def test_seed_agreement_known_answers():
+    from surrogate_nb.exhaustive.build import seed_agreement
+
+    def rec(cell, seed, acc, status="ok"):
+        return {
+            "arch_index": cell,
+            "seed": seed,
+            "status": status,
+            "curves": {"x-valid_acc": [0.0, acc], "test_acc": [0.0, 0.0]},
+        }
+
+    same = [rec(c, s, float(c)) for c in range(6) for s in (777, 888, 999)]
+    out = seed_agreement(same)
+    assert out["metric"] == "x-valid_acc" and out["cells_with_all_seeds"] == 6
+    assert out["seed_to_seed_kendall_tau"] == pytest.approx(1.0)
+    flipped = [rec(c, 777, float(c)) for c in range(6)] + [rec(c, 888, -float(c)) for c in range(6)]
+    flipped.append(rec(9, 777, 5.0))  # a cell one seed has not finished yet is left out
+    out = seed_agreement(flipped)
+    assert out["seed_to_seed_kendall_tau"] == pytest.approx(-1.0)
+    assert out["cells"] == 7 and out["cells_with_all_seeds"] == 6

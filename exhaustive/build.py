@@ -26,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +325,14 @@ def seed_agreement(records: Iterable[dict]) -> dict:
 _AGREEMENT_METRICS = ("x-valid_acc", "valid_acc", "test_acc")
 
 
+def _whole_cells(results: Callable[[], Iterable[dict]], n_seeds: int) -> Iterator[dict]:
+    """The done records of the cells whose every seed is done (read in two passes)."""
+    seen: dict[int, int] = {}
+    for r in results():
+        seen[r["arch_index"]] = seen.get(r["arch_index"], 0) + 1
+    return (r for r in results() if seen[r["arch_index"]] == n_seeds)
+
+
 def _git_commit() -> str | None:
     import subprocess
 
@@ -465,9 +474,12 @@ def run_build(
         if counts["done"] > 0 and (finished or write_partial):
             from surrogate_nb.table import write_table
 
-            fidelity = seed_agreement(ledger.results())
+            records = ledger.results
+            if not finished:  # a partial table holds whole cells only: no holes in seeds
+                records = partial(_whole_cells, ledger.results, len(plan.seeds))
+            fidelity = seed_agreement(records())
             manifest = _manifest(plan, data, mapping, cells, counts, fidelity)
-            table = str(write_table(plan.out, ledger.results(), manifest=manifest))
+            table = str(write_table(plan.out, records(), manifest=manifest))
         return BuildResult(
             len(all_keys),
             counts["done"],

@@ -228,3 +228,30 @@ def test_seed_agreement_known_answers():
     out = seed_agreement(flipped)
     assert out["seed_to_seed_kendall_tau"] == pytest.approx(-1.0)
     assert out["cells"] == 7 and out["cells_with_all_seeds"] == 6
+
+
+def test_write_partial_holds_whole_cells_only(tmp_path, toy_dir):
+    from surrogate_nb.table import Benchmark
+
+    plan = BuildPlan(
+        "npz",
+        str(tmp_path / "t"),
+        TrainConfig(**TINY),
+        cells=[11, 22, 33],
+        seeds=(1, 2),
+        data_dir=str(toy_dir),
+    )
+    # 3 units of one trial each: cell 11 whole, cell 22 half done
+    res = run_build(plan, max_units=3, write_partial=True)
+    assert res.done == 3 and res.table is not None
+    b = Benchmark.open(res.table)
+    (dataset,) = b.datasets()
+    idx, _ = b.to_xy(dataset, "test_acc")
+    assert idx.tolist() == [11]
+    assert b.manifest["complete"] is False and b.manifest["trials"]["pending"] == 3
+    assert b.manifest["fidelity"]["cells"] == 1
+    # resuming finishes the build and writes the complete table
+    res = run_build(plan)
+    b = Benchmark.open(res.table)
+    assert b.to_xy(dataset, "test_acc")[0].tolist() == [11, 22, 33]
+    assert b.manifest["complete"] is True

@@ -308,16 +308,17 @@ def seed_agreement(records: Iterable[dict]) -> dict:
             finals.setdefault(r["arch_index"], {})[r["seed"]] = float(value)
     seeds = sorted({s for v in finals.values() for s in v})
     full = [v for v in finals.values() if len(v) == len(seeds)]
-    taus = [
+    taus = [  # too few cells for a rank correlation: none
         float(kendalltau([v[a] for v in full], [v[b] for v in full]).statistic)
         for i, a in enumerate(seeds)
         for b in seeds[i + 1 :]
+        if len(full) > 2
     ]
     return {
         "cells": len(finals),
         "cells_with_all_seeds": len(full),
         "metric": metric,
-        "seed_to_seed_kendall_tau": float(np.mean(taus)) if taus and len(full) > 2 else None,
+        "seed_to_seed_kendall_tau": float(np.mean(taus)) if taus else None,
         "pairwise_kendall_tau": taus,
     }
 

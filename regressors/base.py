@@ -157,3 +157,44 @@ def bootstrap_members(n: int, n_members: int, seed: int) -> list[tuple[int, np.n
         member_seed = int(rng.integers(0, 2**31 - 1))
         out.append((member_seed, rng.integers(0, n, size=n)))
     return out
+
+
+class BaggedTrees(BaseRegressor):
+    """A bagged ensemble of boosters: each member trains on its own bootstrap sample and seed;
+    the prediction is the members' mean and their spread (sample std) the model uncertainty.
+
+    Subclasses give the library calls: `_train_member`, `_member_predict`, `_load_member`,
+    ``_member_suffix`` and a ``save_model(path)`` method on their boosters. They must have
+    ``n_members`` and ``random_state`` among their `__init__` arguments.
+    """
+
+    _member_suffix: ClassVar[str]
+
+    @abstractmethod
+    def _train_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any: ...
+
+    @abstractmethod
+    def _member_predict(self, booster: Any, X: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _load_member(self, path: Path) -> Any: ...
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        members = bootstrap_members(len(y), int(self.n_members), seed_from(self.random_state))
+        self.boosters_ = [self._train_member(X[rows], y[rows], seed) for seed, rows in members]
+
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        preds = np.stack([self._member_predict(b, X) for b in self.boosters_]).astype(np.float64)
+        return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
+
+    def _save(self, directory: Path) -> list[str]:
+        names = [f"member{i}{self._member_suffix}" for i in range(len(self.boosters_))]
+        for name, booster in zip(names, self.boosters_):
+            booster.save_model(str(directory / name))
+        return names
+
+    def _load(self, directory: Path) -> None:
+        self.boosters_ = [
+            self._load_member(directory / f"member{i}{self._member_suffix}")
+            for i in range(int(self.n_members))
+        ]

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
+from surrogate_nb.regressors.base import BaggedTrees
 
 
-class LGBRegressor(BaseRegressor):
+class LGBRegressor(BaggedTrees):
     """Bagged LightGBM (gradient-boosted trees, L2 loss).
 
     Args:
@@ -37,6 +37,7 @@ class LGBRegressor(BaseRegressor):
     """
 
     name = "lgb"
+    _member_suffix = ".txt"
 
     def __init__(
         self,
@@ -79,37 +80,19 @@ class LGBRegressor(BaseRegressor):
             "verbose": -1,
         }
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _train_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
         import lightgbm as lgb
 
-        members = []
-        for seed, rows in bootstrap_members(
-            len(y), int(self.n_members), seed_from(self.random_state)
-        ):
-            params = self._booster_params(seed)
-            data = lgb.Dataset(X[rows], label=y[rows], params={"verbose": -1})
-            members.append(lgb.train(params, data, num_boost_round=int(self.n_estimators)))
-        self.boosters_ = members
+        data = lgb.Dataset(X, label=y, params={"verbose": -1})
+        return lgb.train(self._booster_params(seed), data, num_boost_round=int(self.n_estimators))
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        preds = np.stack([b.predict(X) for b in self.boosters_]).astype(np.float64)
-        return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
+    def _member_predict(self, booster: Any, X: np.ndarray) -> np.ndarray:
+        return booster.predict(X)
 
-    def _save(self, directory: Path) -> list[str]:
-        names = []
-        for i, b in enumerate(self.boosters_):
-            name = f"member{i}.txt"
-            b.save_model(str(directory / name))
-            names.append(name)
-        return names
-
-    def _load(self, directory: Path) -> None:
+    def _load_member(self, path: Path) -> Any:
         import lightgbm as lgb
 
-        self.boosters_ = [
-            lgb.Booster(model_file=str(directory / f"member{i}.txt"))
-            for i in range(int(self.n_members))
-        ]
+        return lgb.Booster(model_file=str(path))
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
+from surrogate_nb.regressors.base import BaggedTrees
 
 
-class XGBRegressor(BaseRegressor):
+class XGBRegressor(BaggedTrees):
     """Bagged XGBoost (gradient-boosted trees, squared error).
 
     Args:
@@ -40,6 +40,7 @@ class XGBRegressor(BaseRegressor):
     """
 
     name = "xgb"
+    _member_suffix = ".ubj"
 
     def __init__(
         self,
@@ -79,44 +80,23 @@ class XGBRegressor(BaseRegressor):
             "verbosity": 0,
         }
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _train_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
         import xgboost as xgb
 
-        members = []
-        for seed, rows in bootstrap_members(
-            len(y), int(self.n_members), seed_from(self.random_state)
-        ):
-            dtrain = xgb.DMatrix(X[rows], label=y[rows])
-            members.append(
-                xgb.train(
-                    self._booster_params(seed), dtrain, num_boost_round=int(self.n_estimators)
-                )
-            )
-        self.boosters_ = members
+        dtrain = xgb.DMatrix(X, label=y)
+        return xgb.train(self._booster_params(seed), dtrain, num_boost_round=int(self.n_estimators))
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _member_predict(self, booster: Any, X: np.ndarray) -> np.ndarray:
         import xgboost as xgb
 
-        d = xgb.DMatrix(X)
-        preds = np.stack([b.predict(d) for b in self.boosters_]).astype(np.float64)
-        return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
+        return booster.predict(xgb.DMatrix(X))
 
-    def _save(self, directory: Path) -> list[str]:
-        names = []
-        for i, b in enumerate(self.boosters_):
-            name = f"member{i}.ubj"
-            b.save_model(str(directory / name))
-            names.append(name)
-        return names
-
-    def _load(self, directory: Path) -> None:
+    def _load_member(self, path: Path) -> Any:
         import xgboost as xgb
 
-        self.boosters_ = []
-        for i in range(int(self.n_members)):
-            b = xgb.Booster()
-            b.load_model(str(directory / f"member{i}.ubj"))
-            self.boosters_.append(b)
+        booster = xgb.Booster()
+        booster.load_model(str(path))
+        return booster
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:

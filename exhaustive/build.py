@@ -251,12 +251,13 @@ def _manifest(
     fidelity: dict,
 ) -> dict:
     from surrogate_nb.exhaustive.trainer import curve_names
+    from surrogate_nb.table._format import git_commit
 
     complete = counts["pending"] == 0 and counts["running"] == 0
     return {
         "producer": "surrogate_nb.exhaustive.build",
         "command": plan.command,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "protocol": {
             **plan.config.to_dict(),
             "seeds": list(plan.seeds),
@@ -332,23 +333,6 @@ def _whole_cells(results: Callable[[], Iterable[dict]], n_seeds: int) -> Iterato
     for r in results():
         seen[r["arch_index"]] = seen.get(r["arch_index"], 0) + 1
     return (r for r in results() if seen[r["arch_index"]] == n_seeds)
-
-
-def _git_commit() -> str | None:
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _check_compatible(ledger: Ledger, fingerprint: dict) -> None:

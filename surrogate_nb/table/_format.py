@@ -68,7 +68,11 @@ def software_info() -> dict[str, Any]:
             version = _v("surrogate-nb")
         except Exception:
             version = "unknown"
-    commit = None
+    return {"name": "surrogate-nb", "version": str(version), "git_commit": git_commit()}
+
+
+def git_commit() -> str | None:
+    """HEAD of the git checkout this package runs from; None for an installed copy."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -77,11 +81,9 @@ def software_info() -> dict[str, Any]:
             text=True,
             timeout=5,
         )
-        if out.returncode == 0:
-            commit = out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"name": "surrogate-nb", "version": str(version), "git_commit": commit}
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -1,4 +1,5 @@
-"""Surrogate models of NB201 cells with uncertainty: bagged XGBoost / LightGBM, deep ensembles.
+"""Surrogate models with uncertainty for cells of any registered space: bagged XGBoost /
+LightGBM, deep ensembles.
 
 Front door: `Surrogate` (cells in, calibrated (mean, std) out, save/load) and
 `SurrogateBenchmark` (the tabular `Benchmark.query` interface answered by surrogates). The
@@ -9,7 +10,7 @@ xgboost, lightgbm and torch are imported only when a model is fitted or loaded.
 from surrogate_nb.regressors.base import BaseRegressor
 from surrogate_nb.regressors.benchmark import SurrogateBenchmark
 from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
-from surrogate_nb.regressors.features import FEATURE_SETS, feature_names, featurize
+from surrogate_nb.regressors.features import feature_names, feature_sets, featurize
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.regressors.xgb import XGBRegressor
@@ -22,7 +23,6 @@ REGRESSORS: dict[str, type[BaseRegressor]] = {
 }
 
 __all__ = [
-    "FEATURE_SETS",
     "REGRESSORS",
     "BaseRegressor",
     "DeepEnsembleRegressor",
@@ -31,5 +31,6 @@ __all__ = [
     "SurrogateBenchmark",
     "XGBRegressor",
     "feature_names",
+    "feature_sets",
     "featurize",
 ]

@@ -2,10 +2,11 @@
 
 A drop-in for `surrogate_nb.table.Benchmark` in search loops: ``query(arch, dataset, metric,
 hp=None, epoch=None, seed=None, rng=None)`` returns the surrogate mean (``seed=None``) or a noisy
-draw (``seed="sample"`` with ``rng``) for any of the 15,625 cells, including cells the table
-lacks. A surrogate models the final-epoch, seed-averaged value, so only the last epoch exists and
-integer seeds are refused. ``params_m`` / ``flops_m`` come from the network counters
-(`surrogate_nb.network`); ``latency_s`` / ``train_time_s`` from an optional tabular benchmark.
+draw (``seed="sample"`` with ``rng``) for any cell of the space (NB201's 15,625, NB-101's
+423,624), including cells the table lacks. A surrogate models the final-epoch, seed-averaged
+value, so only the last epoch exists and integer seeds are refused. ``params_m`` / ``flops_m``
+come from the space's network counters (`SearchSpace.counters`); ``latency_s`` /
+``train_time_s`` from an optional tabular benchmark.
 """
 
 from __future__ import annotations
@@ -21,15 +22,8 @@ import numpy as np
 
 from surrogate_nb.errors import ModelFormatError, UnknownKeyError
 from surrogate_nb.regressors.surrogate import Surrogate
-from surrogate_nb.space import as_indices
+from surrogate_nb.space import SearchSpace, get_space
 
-#: (num_classes, resolution) per dataset setting, for the network counters.
-_COUNTER_SETTINGS: dict[str, tuple[int, int]] = {
-    "cifar10": (10, 32),
-    "cifar10-valid": (10, 32),
-    "cifar100": (100, 32),
-    "ImageNet16-120": (120, 16),
-}
 _COSTS = ("params_m", "flops_m", "latency_s", "train_time_s")
 _INDEX = "surrogates.json"
 
@@ -64,6 +58,12 @@ class SurrogateBenchmark:
             (d, m, None if h is None else str(h)): s for (d, m, h), s in surrogates.items()
         }
         self.table = table
+        spaces = {s.space for s in self.surrogates.values()}
+        if len(spaces) > 1:
+            raise UnknownKeyError(
+                "search space mix", sorted(spaces), [], "every surrogate must model one space"
+            )
+        self.space: SearchSpace = get_space(spaces.pop() if spaces else "nb201")
 
     @classmethod
     def from_table(
@@ -140,7 +140,7 @@ class SurrogateBenchmark:
         """The surrogate's value of one cell (float) or many (float64 array).
 
         Args:
-            arch: an `Arch`, an index, an NB201 string, or a list / array of them.
+            arch: a cell of the space (value, index or text form) or a list / array of them.
             dataset, metric, hp: which surrogate (as in `Benchmark.query`); metric may also be a
                 cost ("params_m", "flops_m", "latency_s", "train_time_s").
             epoch: None (or the table's last epoch): surrogates model the final value only.
@@ -151,7 +151,7 @@ class SurrogateBenchmark:
             UnknownKeyError: no surrogate for (dataset, metric, hp), another epoch, an int seed.
             ValueError: ``seed="sample"`` without ``rng``.
         """
-        idx = as_indices(arch)
+        idx = self.space.as_indices(arch)
         scalar = idx.ndim == 0
         idx = np.atleast_1d(idx)
         if metric in _COSTS:
@@ -199,12 +199,7 @@ class SurrogateBenchmark:
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
                 out.update(self.table.cost(arch, dataset, hp))
-        if dataset in _COUNTER_SETTINGS:
-            from surrogate_nb.network import count_flops, count_params
-
-            classes, res = _COUNTER_SETTINGS[dataset]
-            out["params_m"] = count_params(arch, classes)
-            out["flops_m"] = count_flops(arch, classes, resolution=res)
+        out.update(self.space.counters(arch, dataset))
         return out
 
     # ---- persistence --------------------------------------------------------------------------
@@ -280,5 +275,6 @@ def fit_from_table(
         pick = np.sort(rng.choice(len(idx), size=train_size, replace=False))
         idx, y = idx[pick], y[pick]
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
+    surrogate_kwargs.setdefault("space", table.space.name)
     surrogate = Surrogate(model, **surrogate_kwargs).fit(idx, y, rng=rng, target_description=desc)
     return surrogate, idx

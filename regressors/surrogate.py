@@ -3,8 +3,8 @@ regressor, and a pickle-free on-disk format.
 
 Fitting (`Surrogate.fit`):
 
-1. Features: `regressors.features.featurize(archs, features)` (default ``full``: statistics of the
-   effective cell + its one-hot).
+1. Features: `regressors.features.featurize(archs, features, space)` — the space's feature set
+   (default ``full``; for NB201 statistics of the effective cell + its one-hot).
 2. Target transform: ``log_error`` fits t = −log(100 − y) (for percentages: it stretches the
    top of the range where the good cells sit and squeezes the chance-level tail, which helps
    ranking — measured +0.005 Kendall τ on NB201 at 781 cells), ``identity`` fits y. ``auto``
@@ -46,7 +46,8 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, ModelFormatError, NotFittedError, UnknownKeyError
-from surrogate_nb.space import as_indices
+from surrogate_nb.regressors.features import check_features, feature_names, featurize
+from surrogate_nb.space import get_space
 
 FORMAT = "surrogate-nb/surrogate"
 FORMAT_VERSION = 1
@@ -56,6 +57,8 @@ TRANSFORMS = ("auto", "identity", "log_error")
 LOG_ERROR_BOUND = 100.0
 _Z90 = 1.6448536269514722
 _Z50 = 0.6744897501960817
+#: Cells per prediction batch when memoising a whole space (bounds the feature matrix's memory).
+_MEMO_CHUNK = 32768
 
 
 def _registry() -> dict[str, type]:
@@ -115,7 +118,8 @@ class Surrogate:
 
     Args:
         model: registry name: ``"xgb"``, ``"lgb"`` or ``"ensemble"``.
-        features: feature set (`regressors.features.FEATURE_SETS`); default ``"full"``.
+        features: a feature set of the space (`SearchSpace.feature_sets`); default ``"full"``.
+        space: the search space of the cells (``"nb201"``, ``"nb101"``), stored in saved models.
         params: constructor arguments of the regressor (override its defaults; tuned ones win).
         target: target transform, one of `TRANSFORMS`.
         calibrate: scale the std by cross-validation on the training data (module docstring).
@@ -140,15 +144,13 @@ class Surrogate:
         calibrate: bool = True,
         tune_trials: int = 0,
         calibration_folds: int | None = None,
+        space: str = "nb201",
     ) -> None:
         if model not in _registry():
             raise UnknownKeyError("surrogate model", model, sorted(_registry()))
         if target not in TRANSFORMS:
             raise UnknownKeyError("target transform", target, TRANSFORMS)
-        from surrogate_nb.regressors.features import FEATURE_SETS
-
-        if features not in FEATURE_SETS:
-            raise UnknownKeyError("feature set", features, FEATURE_SETS)
+        check_features(features, space)
         allowed = [p for p in _registry()[model]._param_names() if p != "random_state"]
         for key in params or {}:
             if key not in allowed:
@@ -162,13 +164,15 @@ class Surrogate:
         self.calibrate = calibrate
         self.tune_trials = tune_trials
         self.calibration_folds = calibration_folds
+        self.space = space
 
     # ---- fitting ------------------------------------------------------------------------------
 
     def _X(self, archs: object) -> np.ndarray:
-        from surrogate_nb.regressors.features import featurize
+        return featurize(archs, self.features, self.space)
 
-        return featurize(archs, self.features)
+    def _indices(self, archs: object) -> np.ndarray:
+        return np.atleast_1d(get_space(self.space).as_indices(archs))
 
     def fit(
         self, archs: object, y: object, *, rng: np.random.Generator, target_description: str = ""
@@ -188,7 +192,7 @@ class Surrogate:
             InvalidArchError: bad cells, mismatched lengths, non-finite y, or y outside the
                 transform's range.
         """
-        idx = np.atleast_1d(as_indices(archs))
+        idx = self._indices(archs)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(idx) != len(y):
             raise InvalidArchError(f"{len(idx)} cells but {len(y)} targets", len(y))
@@ -268,19 +272,23 @@ class Surrogate:
     def _predict_t(self, archs: object) -> tuple[np.ndarray, np.ndarray]:
         """(mean, calibrated std) in the transformed space, from a memo of every cell.
 
-        The model is deterministic once fitted, so the first call predicts all 15,625 cells at
-        once (a fraction of a second) and later calls, one cell or many, are array lookups: an
-        optimizer querying one cell at a time would otherwise pay milliseconds per query.
+        The model is deterministic once fitted, so the first call predicts every cell of the
+        space at once (NB201's 15,625 in a fraction of a second; NB-101's 423,624 in chunks, well
+        under a minute) and later calls, one cell or many, are array lookups: an optimizer
+        querying one cell at a time would otherwise pay milliseconds per query.
         """
         self._check_fitted()
         memo = self.__dict__.get("_memo")
         if memo is None or memo[0] is not self.regressor_:  # first call, or refitted / loaded
-            from surrogate_nb.space import NUM_ARCHS
-
-            mt, st = self.regressor_.predict(self._X(np.arange(NUM_ARCHS)))
-            memo = (self.regressor_, np.asarray(mt, np.float64), np.asarray(st, np.float64))
+            size = int(get_space(self.space).size)
+            mt = np.empty(size, np.float64)
+            st = np.empty(size, np.float64)
+            for lo in range(0, size, _MEMO_CHUNK):
+                part = np.arange(lo, min(size, lo + _MEMO_CHUNK))
+                mt[part], st[part] = self.regressor_.predict(self._X(part))
+            memo = (self.regressor_, mt, st)
             self._memo = memo
-        idx = np.atleast_1d(as_indices(archs))
+        idx = self._indices(archs)
         return memo[1][idx], memo[2][idx] * self.std_scale_
 
     def predict(self, archs: object) -> tuple[np.ndarray, np.ndarray]:
@@ -302,9 +310,7 @@ class Surrogate:
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest `save` writes (without file checksums)."""
         self._check_fitted()
-        from surrogate_nb.regressors.features import feature_names
-
-        names = feature_names(self.features)
+        names = feature_names(self.features, self.space)
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -323,7 +329,7 @@ class Surrogate:
             "calibration": {"std_scale": self.std_scale_, **self.calibration_},
             "train": {"n": self.n_train_, "sha256": self.train_hash_},
             "versions": library_versions(),
-            "space": "nb201",
+            "space": self.space,
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -389,11 +395,11 @@ class Surrogate:
             raise ModelFormatError(f"{mpath}: unknown model {model!r}")
         if transform not in TRANSFORMS[1:]:
             raise ModelFormatError(f"{mpath}: unknown target transform {transform!r}")
-        from surrogate_nb.regressors.features import FEATURE_SETS, feature_names
-
-        if features not in FEATURE_SETS:
-            raise ModelFormatError(f"{mpath}: unknown feature set {features!r}")
-        names = feature_names(features)
+        space = m.get("space", "nb201")
+        try:
+            names = feature_names(features, space)
+        except UnknownKeyError as exc:
+            raise ModelFormatError(f"{mpath}: {exc}") from exc
         if hashlib.sha256("\n".join(names).encode()).hexdigest() != m["features"].get(
             "names_sha256"
         ):
@@ -406,6 +412,7 @@ class Surrogate:
                 features=features,
                 params={k: v for k, v in params.items() if k != "random_state"},
                 target=m["target"].get("configured", "auto"),
+                space=space,
             )
         except (UnknownKeyError, TypeError) as exc:
             raise ModelFormatError(f"{mpath}: parameters do not fit this version: {exc}") from exc

@@ -1,11 +1,13 @@
-"""Search spaces. NB201 today; NB101 / DARTS plug in as further `SearchSpace` subclasses.
+"""Search spaces: NB201 (`Arch`) and NB-101 (`Cell`); DARTS plugs in as a further `SearchSpace`.
 
-Everything above this layer holds cells as `Arch` values and talks to the space through
-`get_space(name)` (index <-> arch, encodings, sampling, neighbours).
+Everything above this layer holds cells as values of their space and talks to the space through
+`get_space(name)` (index <-> cell, parsing, features, sampling, mutation, network); tables and
+saved models record the space's name.
 """
 
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space.nb101 import NB101, Cell, NB101Space
 from surrogate_nb.space.nb201 import (
     EDGES,
     NB201,
@@ -21,7 +23,7 @@ from surrogate_nb.space.nb201 import (
 )
 
 #: Registered spaces by name (the name stored in table manifests and model files).
-SPACES: dict[str, SearchSpace] = {NB201.name: NB201}
+SPACES: dict[str, SearchSpace] = {NB201.name: NB201, NB101.name: NB101}
 
 
 def get_space(name: str) -> SearchSpace:
@@ -34,6 +36,7 @@ def get_space(name: str) -> SearchSpace:
 
 __all__ = [
     "EDGES",
+    "NB101",
     "NB201",
     "NUM_ARCHS",
     "NUM_EDGES",
@@ -41,6 +44,8 @@ __all__ = [
     "OPS",
     "SPACES",
     "Arch",
+    "Cell",
+    "NB101Space",
     "NB201Space",
     "SearchSpace",
     "all_archs",

@@ -1,8 +1,9 @@
 """What every search space offers the layers above it (tables, builders, regressors, optimizers).
 
-NB201 is the only space today. NB101 or DARTS are added by writing one module that subclasses
-`SearchSpace` and registering it in `surrogate_nb.space.SPACES`; nothing above has to change as long
-as it talks to the space through this interface (index <-> arch, encodings, sampling, mutation).
+NB201 and NB101 implement it; DARTS or another space is added by writing modules that subclass
+`SearchSpace` and registering the instance in `surrogate_nb.space.SPACES`. Nothing above has to
+change as long as it talks to the space through this interface: index <-> cell, parsing, surrogate
+features, sampling, mutation, network and its size. Tables and models record the space's `name`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,47 @@ class SearchSpace(abc.ABC, Generic[A]):
     @abc.abstractmethod
     def neighbours(self, arch: A) -> list[A]:
         """Cells one mutation away (used by local search and evolution)."""
+
+    def mutate(self, arch: A, rng: np.random.Generator) -> A:
+        """One uniformly chosen neighbour (the space's mutation for evolution)."""
+        options = self.neighbours(arch)
+        return options[int(rng.integers(len(options)))]
+
+    def index_of(self, arch: object) -> int:
+        """Index of one cell in any form `as_arch` accepts."""
+        return int(self.as_indices(self.as_arch(arch)))
+
+    def label(self, arch: object) -> str:
+        """The text form users type and read back (NB201 string, NB-101 hash)."""
+        return str(self.as_arch(arch))
+
+    # ---- surrogate features -------------------------------------------------------------------
+
+    #: Feature sets offered to surrogates; the first is the default.
+    feature_sets: ClassVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def featurize(self, indices: np.ndarray, features: str) -> np.ndarray:
+        """(n, d) float32 features of the cells with these indices (one row per index)."""
+
+    @abc.abstractmethod
+    def feature_names(self, features: str) -> list[str]:
+        """Column names of `featurize(..., features)`."""
+
+    # ---- network ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build_network(self, arch: A, num_classes: int) -> Any:
+        """The cell's network as a ``torch.nn.Module`` (imports torch)."""
+
+    @abc.abstractmethod
+    def count_params(self, arch: A, num_classes: int = 10) -> float:
+        """Parameters of the cell's network in millions."""
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        """``params_m`` / ``flops_m`` of the cell's network for a dataset setting the space knows
+        the network of (empty otherwise)."""
+        return {}
 
     def encode(self, archs: Sequence[Any], encoding: str) -> np.ndarray:
         """Feature matrix of `archs` under a named encoding (see `encodings`)."""

@@ -316,6 +316,7 @@ class NB201Space(SearchSpace[Arch]):
 
     name = "nb201"
     size = NUM_ARCHS
+    feature_sets = ("full", "onehot", "path", "eff_onehot", "eff_path", "stats")
 
     @property
     def encodings(self):  # type: ignore[override]
@@ -340,6 +341,38 @@ class NB201Space(SearchSpace[Arch]):
 
     def sample(self, rng: np.random.Generator) -> Arch:
         return Arch(tuple(int(x) for x in rng.integers(0, NUM_OPS, size=NUM_EDGES)))
+
+    def featurize(self, indices: np.ndarray, features: str) -> np.ndarray:
+        from surrogate_nb.space import nb201_features
+
+        return nb201_features.featurize(indices, features)
+
+    def feature_names(self, features: str) -> list[str]:
+        from surrogate_nb.space import nb201_features
+
+        return nb201_features.feature_names(features)
+
+    def build_network(self, arch: Arch, num_classes: int = 10):
+        from surrogate_nb.network import build_network
+
+        return build_network(self.as_arch(arch), num_classes)
+
+    def count_params(self, arch: Arch, num_classes: int = 10) -> float:
+        from surrogate_nb.network import count_params
+
+        return count_params(self.as_arch(arch), num_classes)
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        from surrogate_nb.network import COST_SETTINGS, count_flops, count_params
+
+        setting = COST_SETTINGS.get("cifar10" if dataset == "cifar10-valid" else dataset)
+        if setting is None:
+            return {}
+        classes, res = setting
+        return {
+            "params_m": count_params(arch, classes),
+            "flops_m": count_flops(arch, classes, resolution=res),
+        }
 
     def neighbours(self, arch: Arch) -> list[Arch]:
         return [

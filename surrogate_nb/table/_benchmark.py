@@ -1,9 +1,10 @@
 """`Benchmark`: fast lookups in a table directory (see `surrogate_nb.table._format`).
 
 A (dataset, hp, metric) column is loaded on first use into a dense float32 array shaped
-``(15625, n_seeds, T)`` (NaN where nothing was recorded) and cached, with its mean over seeds
-``(15625, T)`` and the number of seeds behind each mean. Scalar queries then index numpy arrays
-directly (a few microseconds); array queries are one fancy-indexing operation.
+``(cells, n_seeds, T)`` (15,625 cells for NB201, 423,624 for NB-101; NaN where nothing was
+recorded) and cached, with its mean over seeds ``(cells, T)`` and the number of seeds behind
+each mean. Scalar queries then index numpy arrays directly (a few microseconds); array queries
+are one fancy-indexing operation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space import NUM_ARCHS, Arch, as_indices
+from surrogate_nb.space import Arch, SearchSpace, get_space
 from surrogate_nb.table._format import COST_COLUMNS, read_manifest
 
 _COSTS = frozenset(COST_COLUMNS)
@@ -63,6 +64,7 @@ class _Setting:
         "T",
         "cache",
         "dataset",
+        "epoch_values",
         "file",
         "hp",
         "lock",
@@ -80,6 +82,8 @@ class _Setting:
         self.seed_slot = {s: i for i, s in enumerate(self.seeds)}
         self.T = int(info["epochs"])
         self.metrics = list(info["metrics"])
+        #: training epoch each curve position records (1..T unless the setting says otherwise)
+        self.epoch_values = [int(e) for e in info.get("epoch_values") or range(1, self.T + 1)]
         self.cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.present: np.ndarray | None = None
         self.lock = threading.Lock()
@@ -88,7 +92,10 @@ class _Setting:
 class Benchmark:
     """A tabular NAS benchmark opened from a table directory.
 
-    Shapes: a curve metric is ``(15625 cells, n_seeds, T epochs)``; epochs count from 0 and
+    The table's search space (``manifest["space"]``, `space`) says what a cell is; every array
+    has one row per cell of the space, in the space's index order.
+
+    Shapes: a curve metric is ``(n cells, n_seeds, T epochs)``; epochs count from 0 and
     ``epoch=None`` is the last one (T - 1). ``seed=None`` is the mean over the seeds that have a
     value (NaN-aware); ``return_count=True`` also gives how many seeds were averaged.
 
@@ -101,6 +108,8 @@ class Benchmark:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.path = root
         self.manifest = manifest
+        self.space: SearchSpace = get_space(manifest.get("space", "nb201"))
+        self._n = int(self.space.size)
         self._settings: dict[str, dict[str, _Setting]] = {}
         for info in manifest["settings"]:
             s = _Setting(info, root)
@@ -155,6 +164,11 @@ class Benchmark:
         """T, the curve length of (dataset, hp)."""
         return self._setting(dataset, hp).T
 
+    def epoch_values(self, dataset: str, hp: str | None = None) -> list[int]:
+        """The training epoch recorded at each curve position (``1..T`` for a per-epoch curve;
+        e.g. ``[54, 108]`` for an NB-101 108-epoch run's halfway and final evaluations)."""
+        return list(self._setting(dataset, hp).epoch_values)
+
     def n_seeds(self, arch: Any, dataset: str, hp: str | None = None) -> int | np.ndarray:
         """Number of trials (seeds) recorded for a cell (or array of cells) in (dataset, hp)."""
         s = self._setting(dataset, hp)
@@ -179,7 +193,8 @@ class Benchmark:
         """One metric value of one cell (float) or of many (float64 array).
 
         Args:
-            arch: an `Arch`, an index, an NB201 string, or a list / array of them.
+            arch: a cell of the table's space (NB201: `Arch`, index or string; NB-101: `Cell`,
+                index or module hash), or a list / array of them.
             dataset: dataset setting, e.g. "cifar10-valid".
             metric: a curve metric (e.g. "valid_acc") or a per-trial cost ("params_m",
                 "flops_m", "latency_s", "train_time_s"; ``epoch`` is ignored for these).
@@ -196,15 +211,15 @@ class Benchmark:
 
         Raises:
             UnknownKeyError: unknown dataset, hp, metric, seed or epoch (lists what exists).
-            InvalidArchError: not a cell of NB201.
+            InvalidArchError: not a cell of the table's space.
             ValueError: ``seed="sample"`` without ``rng``.
         """
         s = self._setting(dataset, hp)
         # fast path: a plain int cell
-        if type(arch) is int and 0 <= arch < NUM_ARCHS:
+        if type(arch) is int and 0 <= arch < self._n:
             idx: Any = arch
             scalar = True
-        elif isinstance(arch, Arch):
+        elif isinstance(arch, Arch) and self.space.name == "nb201":
             idx, scalar = arch.index, True
         else:
             idx = self._indices(arch)
@@ -294,8 +309,8 @@ class Benchmark:
         mode: str = "max",
         epoch: int | None = None,
         seed: int | None = None,
-    ) -> tuple[Arch, float]:
-        """The best cell by a metric (mean over seeds unless ``seed``), as ``(Arch, value)``."""
+    ) -> tuple[Any, float]:
+        """The best cell by a metric (mean over seeds unless ``seed``), as ``(cell, value)``."""
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         idx, y = self.to_xy(dataset, metric, hp=hp, seed=seed, epoch=epoch)
@@ -304,7 +319,7 @@ class Benchmark:
                 "metric values", metric, [], f"no cell of {dataset!r} has a value for {metric!r}"
             )
         k = int(np.argmax(y) if mode == "max" else np.argmin(y))
-        return Arch.from_index(int(idx[k])), float(y[k])
+        return self.space.from_index(int(idx[k])), float(y[k])
 
     def to_xy(
         self,
@@ -319,20 +334,20 @@ class Benchmark:
         Returns:
             ``(indices int64 (n,), y float64 (n,))``; ``seed=None`` gives per-cell means.
         """
-        y = self.query(np.arange(NUM_ARCHS), dataset, metric, hp=hp, epoch=epoch, seed=seed)
+        y = self.query(np.arange(self._n), dataset, metric, hp=hp, epoch=epoch, seed=seed)
         keep = np.flatnonzero(np.isfinite(y))
         return keep.astype(np.int64), y[keep]
 
     def array(self, dataset: str, metric: str, hp: str | None = None) -> np.ndarray:
-        """The dense read-only array of a metric: ``(15625, n_seeds, T)`` float32 for a curve,
-        ``(15625, n_seeds)`` float64 for a cost; seeds in `seeds` order, NaN = not recorded."""
+        """The dense read-only array of a metric: ``(n cells, n_seeds, T)`` float32 for a curve,
+        ``(n cells, n_seeds)`` float64 for a cost; seeds in `seeds` order, NaN = not recorded."""
         s = self._setting(dataset, hp)
         if metric in _COSTS:
             return self._cost_arrays(s, metric)[0]
         return self._arrays(s, metric)[0]
 
     def present(self, dataset: str, hp: str | None = None) -> np.ndarray:
-        """Boolean ``(15625, n_seeds)``: which (cell, seed) trials exist in (dataset, hp)."""
+        """Boolean ``(n cells, n_seeds)``: which (cell, seed) trials exist in (dataset, hp)."""
         return self._present(self._setting(dataset, hp))
 
     # ---- internals --------------------------------------------------------------------------
@@ -363,11 +378,10 @@ class Benchmark:
                 raise UnknownKeyError("hp", hp, list(hs), f"for dataset {dataset!r}")
         return s
 
-    @staticmethod
-    def _indices(arch: Any) -> Any:
+    def _indices(self, arch: Any) -> Any:
         if isinstance(arch, (list, tuple)) and not arch:
             return np.zeros(0, np.int64)
-        return as_indices(arch)
+        return self.space.as_indices(arch)
 
     @staticmethod
     def _epoch(s: _Setting, epoch: Any) -> int:
@@ -448,7 +462,7 @@ class Benchmark:
         if s.present is None:
             with s.lock:
                 if s.present is None:
-                    present = np.zeros((NUM_ARCHS, len(s.seeds)), bool)
+                    present = np.zeros((self._n, len(s.seeds)), bool)
                     for batch in self._batches(s, ["arch_index", "seed"]):
                         rows = _numpy(batch.column(0)).astype(np.int64)
                         present[rows, np.searchsorted(s.seeds, _numpy(batch.column(1)))] = True
@@ -470,7 +484,7 @@ class Benchmark:
             if hit is not None:
                 return hit
             T = s.T
-            dense = np.full((NUM_ARCHS, len(s.seeds), T), np.nan, np.float32)
+            dense = np.full((self._n, len(s.seeds), T), np.nan, np.float32)
             # batch by batch: the peak is the dense array plus one batch, not a whole column
             for batch in self._batches(s, ["arch_index", "seed", metric]):
                 rows = _numpy(batch.column(0)).astype(np.int64)
@@ -498,7 +512,7 @@ class Benchmark:
             hit = s.cache.get(key)
             if hit is not None:
                 return hit
-            dense = np.full((NUM_ARCHS, len(s.seeds)), np.nan, np.float64)
+            dense = np.full((self._n, len(s.seeds)), np.nan, np.float64)
             for batch in self._batches(s, ["arch_index", "seed", metric]):
                 rows = _numpy(batch.column(0)).astype(np.int64)
                 slots = np.searchsorted(s.seeds, _numpy(batch.column(1)))

@@ -34,7 +34,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -182,8 +182,9 @@ def _opt_float(value: object) -> float:
 class _SettingBuffer:
     """Rows of one (dataset, hp), buffered then spilled to an uncompressed Parquet file."""
 
-    def __init__(self, dataset: str, hp: str, T: int, spill: Path) -> None:
+    def __init__(self, dataset: str, hp: str, T: int, spill: Path, n_cells: int) -> None:
         self.dataset, self.hp, self.T, self.spill = dataset, hp, T, spill
+        self.n_cells = n_cells
         self.metrics: list[str] = []
         self.rows: list[tuple] = []
         self.curves: dict[str, list[np.ndarray]] = {}
@@ -219,8 +220,8 @@ class _SettingBuffer:
         if status not in STATUSES:
             raise TableFormatError(f"{where}: status {status!r} not one of {STATUSES}")
         index = int(trial["arch_index"])
-        if not 0 <= index < 15625:
-            raise TableFormatError(f"{where}: arch_index {index} outside 0..15624")
+        if not 0 <= index < self.n_cells:
+            raise TableFormatError(f"{where}: arch_index {index} outside 0..{self.n_cells - 1}")
         self.rows.append(
             (
                 index,
@@ -317,6 +318,7 @@ def write_table(
     *,
     manifest: Mapping[str, Any],
     space: str = "nb201",
+    epoch_values: Mapping[tuple[str, str], Sequence[int]] | None = None,
 ) -> Path:
     """Write a table directory atomically from trial records.
 
@@ -329,7 +331,10 @@ def write_table(
         manifest: the producer's facts (``protocol``, ``command``, ``datasets``, ...); the writer
             adds ``schema_version``, ``space``, ``files`` (sha256 + bytes), ``settings``,
             ``software`` and ``created``.
-        space: the search space name stored in the manifest.
+        space: the search space name stored in the manifest (cells are indices of it).
+        epoch_values: optional {(dataset, hp): training epoch of each curve position} for
+            settings whose curves are not one value per epoch (e.g. NB-101's halfway and final
+            evaluations ``[54, 108]``); stored in the setting's manifest entry.
 
     Returns:
         The table directory.
@@ -346,6 +351,9 @@ def write_table(
         >>> write_table(d, [t], manifest={"command": "doctest"}).name
         't'
     """
+    from surrogate_nb.space import get_space
+
+    n_cells = int(get_space(space).size)
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)
     extra = json.loads(json.dumps(dict(manifest), default=_jsonable))
@@ -358,7 +366,7 @@ def write_table(
             buf = buffers.get(key)
             if buf is None:
                 T = int(trial.get("epochs") or len(next(iter(trial["curves"].values()))))
-                buf = _SettingBuffer(*key, T, tmp / f".spill-{len(buffers)}.parquet")
+                buf = _SettingBuffer(*key, T, tmp / f".spill-{len(buffers)}.parquet", n_cells)
                 buffers[key] = buf
             buf.add(trial)
         if not buffers:
@@ -377,7 +385,16 @@ def write_table(
                 "dataset": key[0],
                 "hp": key[1],
             }
-            settings.append({**facts, "file": rel})
+            entry = {**facts, "file": rel}
+            ev = (epoch_values or {}).get(key)
+            if ev is not None:
+                if len(ev) != facts["epochs"]:
+                    raise TableFormatError(
+                        f"epoch_values for {key} has {len(ev)} entries, curves have "
+                        f"{facts['epochs']}"
+                    )
+                entry["epoch_values"] = [int(e) for e in ev]
+            settings.append(entry)
         full = {
             **extra,
             "schema_version": SCHEMA_VERSION,

@@ -9,7 +9,7 @@ import pytest
 
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.regressors import SurrogateBenchmark
-from surrogate_nb.regressors.features import cell_stats, stat_names
+from surrogate_nb.space.nb201_features import cell_stats, stat_names
 
 CELLS = np.arange(0, 15625, 53)[:200]
 FAST = '{"n_estimators": 40}'

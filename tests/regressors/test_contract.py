@@ -16,7 +16,7 @@ CELLS = np.arange(0, 15625, 97)[:120]  # 120 spread-out cells
 
 def _targets(cells: np.ndarray) -> np.ndarray:
     """A smooth synthetic accuracy: more live conv3x3 on paths -> higher, disconnected -> 10."""
-    from surrogate_nb.regressors.features import cell_stats, stat_names
+    from surrogate_nb.space.nb201_features import cell_stats, stat_names
 
     s = cell_stats(cells)
     n = list(stat_names())

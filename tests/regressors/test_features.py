@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.regressors.features import (
+from surrogate_nb.space import NB201, Arch, all_archs
+from surrogate_nb.space.nb201_features import (
     FEATURE_SETS,
     INVARIANT_STATS,
     cell_stats,
@@ -17,7 +18,6 @@ from surrogate_nb.regressors.features import (
     featurize,
     stat_names,
 )
-from surrogate_nb.space import NB201, Arch, all_archs
 
 
 def _col(name: str) -> int:

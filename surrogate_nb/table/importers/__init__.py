@@ -1,7 +1,8 @@
 """Importers: published benchmark files -> table directories.
 
 `import_any` picks the importer from ``format`` or from the source (directory -> NATS fast_mode,
-``.pth`` -> NB201, ``.pbz2`` / ``.pickle`` -> NATS full archive, ``.csv`` / ``.parquet`` -> wide).
+``.pth`` -> NB201, ``.pbz2`` / ``.pickle`` -> NATS full archive, ``.csv`` / ``.parquet`` -> wide,
+``.tfrecord`` -> NB-101 official, ``.json`` with NB-101 columns -> NB-101 export).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from surrogate_nb.table.importers._safe_pickle import (
 )
 
 #: Format names accepted by `import_any` / ``snb import --format``.
-FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss")
+FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss", "nb101-tfrecord", "nb101-json")
 
 
 def infer_format(source: str | os.PathLike) -> str:
@@ -35,6 +36,13 @@ def infer_format(source: str | os.PathLike) -> str:
         return "parquet"
     if name.endswith((".csv", ".csv.gz")):
         return "csv"
+    if name.endswith(".tfrecord"):
+        return "nb101-tfrecord"
+    if name.endswith(".json"):
+        from surrogate_nb.table.importers.nb101 import is_nb101_json
+
+        if is_nb101_json(p):
+            return "nb101-json"
     raise UnknownKeyError(
         "source format", p.name, FORMATS, "cannot tell from the name; pass --format"
     )
@@ -46,6 +54,7 @@ def import_any(
     *,
     format: str | None = None,
     command: str = "",
+    progress=None,
 ) -> Path:
     """Import ``source`` into the table directory ``out`` (format inferred when None)."""
     fmt = format or infer_format(source)
@@ -61,6 +70,14 @@ def import_any(
         from surrogate_nb.table.importers.nats import import_nats
 
         return import_nats(source, out, command=command)
+    if fmt == "nb101-tfrecord":
+        from surrogate_nb.table.importers.nb101 import import_nb101_tfrecord
+
+        return import_nb101_tfrecord(source, out, command=command, progress=progress)
+    if fmt == "nb101-json":
+        from surrogate_nb.table.importers.nb101 import import_nb101_json
+
+        return import_nb101_json(source, out, command=command)
     raise UnknownKeyError("import format", fmt, FORMATS)
 
 

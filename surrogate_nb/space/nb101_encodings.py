@@ -1,0 +1,201 @@
+"""NB-101 encodings and surrogate features, vectorised over cell indices.
+
+Every cell is encoded through its representative graph (`surrogate_nb.space.nb101_index`), padded
+to 7 vertices with the output at vertex 6, so each index has exactly one encoding.
+
+Feature sets (`FEATURE_SETS`):
+
+* ``onehot`` (36): the 21 upper-triangular adjacency bits + one-hot of the 5 interior ops
+  (all zero for absent vertices);
+* ``path`` (364): counts of input -> output paths by their op sequence (length 0..5, 3 ops);
+* ``stats`` (10): op counts, vertices, edges, depth (longest path in edges), width (most
+  vertices at one depth), number of input -> output paths, params (millions, closed form);
+* ``full``: ``stats`` + ``onehot`` + ``path`` (the default).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import numpy as np
+
+from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.space.nb101 import MAX_VERTICES, NB101, OPS, Cell
+from surrogate_nb.space.nb101_cost import params_padded
+
+V = MAX_VERTICES
+_TRIU = [(i, j) for j in range(V) for i in range(j)]  # official bit order, padded layout
+_MAX_LEN = V - 2
+_OFFSETS = np.cumsum([0] + [3**k for k in range(_MAX_LEN + 1)])  # start id per path length
+N_PATHS = int(_OFFSETS[-1])  # 364
+_CHUNK = 32768
+
+
+def _path_names() -> list[str]:
+    short = ("c3", "c1", "mp")
+    names = []
+    for length in range(_MAX_LEN + 1):
+        for seq in itertools.product(range(3), repeat=length):
+            names.append("path_" + ("-".join(short[o] for o in seq) or "skip"))
+    return names
+
+
+def _extend_maps() -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each op: (source ids, target ids) of appending that op to a path shorter than 5."""
+    maps = []
+    for o in range(3):
+        src, dst = [], []
+        for length in range(_MAX_LEN):
+            for num in range(3**length):
+                src.append(_OFFSETS[length] + num)
+                dst.append(_OFFSETS[length + 1] + 3 * num + o)
+        maps.append((np.asarray(src), np.asarray(dst)))
+    return maps
+
+
+_EXTEND = _extend_maps()
+
+
+def padded_arrays(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(adjacency (n, 7, 7) int8, ops (n, 7) int8) of the cells' representatives, padded.
+
+    Ops: 0..2 index into `OPS`, -1 input, -2 output, -3 absent vertex.
+    """
+    index = NB101._index
+    nv = index.vertices[indices].astype(np.int64)
+    bits = index.edge_bits[indices].astype(np.int64)
+    codes = index.op_codes[indices].astype(np.int64)
+    n = len(indices)
+    adj = np.zeros((n, V, V), np.int8)
+    ops = np.full((n, V), -3, np.int8)
+    ops[:, 0] = -1
+    ops[:, V - 1] = -2
+    for k in range(2, V + 1):
+        sel = np.flatnonzero(nv == k)
+        if not sel.size:
+            continue
+        b, c = bits[sel], codes[sel]
+        pos = [*range(k - 1), V - 1]  # vertex position in the padded layout
+        for y in range(1, k):
+            for x in range(y):
+                adj[sel, pos[x], pos[y]] = (b >> (x + y * (y - 1) // 2)) & 1
+        for v in range(1, k - 1):
+            ops[sel, v] = c % 3
+            c = c // 3
+    return adj, ops
+
+
+def _onehot(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    bits = np.stack([adj[:, i, j] for i, j in _TRIU], axis=1).astype(np.float32)
+    interior = ops[:, 1 : V - 1]
+    oh = (interior[:, :, None] == np.arange(3)[None, None, :]).astype(np.float32)
+    return np.concatenate([bits, oh.reshape(len(ops), -1)], axis=1)
+
+
+def _paths(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    n = len(adj)
+    P = np.zeros((V, n, N_PATHS), np.float32)
+    P[0, :, 0] = 1.0
+    for v in range(1, V):
+        Q = np.einsum("un,unp->np", adj[:, :v, v].T.astype(np.float32), P[:v])
+        if v == V - 1:
+            P[v] = Q
+            break
+        for o, (src, dst) in enumerate(_EXTEND):
+            sel = ops[:, v] == o
+            if sel.any():
+                P[v][np.ix_(sel, dst)] = Q[np.ix_(sel, src)]
+    return P[V - 1]
+
+
+def _depth_width(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(adj)
+    depth = np.zeros((n, V), np.int64)
+    present = np.zeros((n, V), bool)
+    present[:, 0] = True
+    for v in range(1, V):
+        has_in = adj[:, :v, v].astype(bool)
+        present[:, v] = has_in.any(axis=1)
+        d = np.where(has_in, depth[:, :v] + 1, 0)
+        depth[:, v] = d.max(axis=1)
+    width = np.zeros(n, np.int64)
+    for d in range(1, V):
+        width = np.maximum(
+            width, ((depth == d) & present).sum(axis=1) - ((depth == d) & present)[:, V - 1]
+        )
+    return depth[:, V - 1], width
+
+
+def _stats(adj: np.ndarray, ops: np.ndarray, paths: np.ndarray) -> np.ndarray:
+    counts = np.stack([(ops == o).sum(axis=1) for o in range(3)], axis=1)
+    nv = (ops != -3).sum(axis=1)
+    ne = adj.reshape(len(adj), -1).sum(axis=1)
+    depth, width = _depth_width(adj)
+    n_paths = paths.sum(axis=1)
+    params = params_padded(adj, ops) / 1e6
+    return np.column_stack([counts, nv, ne, depth, width, n_paths, params]).astype(np.float32)
+
+
+STAT_NAMES: tuple[str, ...] = (
+    "n_conv3x3",
+    "n_conv1x1",
+    "n_maxpool",
+    "n_vertices",
+    "n_edges",
+    "depth",
+    "width",
+    "n_paths",
+    "params_m",
+    "log_params",
+)
+
+
+def _encode_chunk(indices: np.ndarray, features: str) -> np.ndarray:
+    adj, ops = padded_arrays(indices)
+    if features == "onehot":
+        return _onehot(adj, ops)
+    paths = _paths(adj, ops)
+    if features == "path":
+        return paths
+    stats = _stats(adj, ops, paths)
+    stats = np.column_stack([stats, np.log(stats[:, -1])]).astype(np.float32)
+    if features == "stats":
+        return stats
+    return np.concatenate([stats, _onehot(adj, ops), paths], axis=1)
+
+
+FEATURE_SETS: tuple[str, ...] = ("onehot", "path", "stats", "full")
+
+
+def featurize(indices: np.ndarray, features: str = "full") -> np.ndarray:
+    """Feature matrix (n, d) float32 of cells given by index (see module docstring)."""
+    if features not in FEATURE_SETS:
+        raise UnknownKeyError("feature set", features, FEATURE_SETS)
+    idx = np.atleast_1d(np.asarray(indices, dtype=np.int64))
+    parts = [_encode_chunk(idx[k : k + _CHUNK], features) for k in range(0, len(idx), _CHUNK)]
+    if not parts:
+        return np.zeros((0, len(feature_names(features))), np.float32)
+    return np.concatenate(parts, axis=0)
+
+
+def feature_names(features: str = "full") -> list[str]:
+    """Column names of `featurize(..., features)`."""
+    onehot = [f"e{i}{j}" for i, j in _TRIU] + [f"v{v}_{op}" for v in range(1, V - 1) for op in OPS]
+    names = {
+        "onehot": onehot,
+        "path": _path_names(),
+        "stats": list(STAT_NAMES),
+        "full": [*STAT_NAMES, *onehot, *_path_names()],
+    }
+    if features not in names:
+        raise UnknownKeyError("feature set", features, FEATURE_SETS)
+    return names[features]
+
+
+def encode(cells: list[Cell], features: str = "full") -> np.ndarray:
+    """Features of `Cell` values (via their index)."""
+    return featurize(np.asarray([c.index for c in cells], np.int64), features)
+
+
+ENCODINGS = {name: functools.partial(encode, features=name) for name in FEATURE_SETS}

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SNB_SHARED", ROOT.parent / "shared"))
 NB201_CSV = SHARED / "nb201" / "nb201_reference_cifar.csv"
 NATS_SAMPLE = SHARED / "nats_sample" / "NATS-tss-v1_0-3ffb9-simple"
+NB101_DIR = SHARED / "nb101"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 # Two cores are shared by pytest-xdist workers: one torch thread each keeps them from fighting.
@@ -50,3 +51,32 @@ def fashion_mnist_dir() -> Path:
             f"Fashion-MNIST absent: {FASHION_MNIST} (apt-get install dataset-fashion-mnist)"
         )
     return FASHION_MNIST
+
+
+@pytest.fixture(scope="session")
+def nb101_index():
+    """The enumerated NB-101 index (built once into the user cache dir: ~1-2 min cold)."""
+    from surrogate_nb.space import NB101
+
+    return NB101._index
+
+
+def _nb101_json(name: str) -> dict:
+    import json
+
+    path = NB101_DIR / name
+    if not path.is_file():
+        pytest.skip(f"NB-101 published cells absent: {path}")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def nb101_20k() -> dict:
+    """../shared/nb101/data-20k.json (20,001 published cells, column-wise); skips when absent."""
+    return _nb101_json("data-20k.json")
+
+
+@pytest.fixture(scope="session")
+def nb101_1k() -> dict:
+    """../shared/nb101/data-1k.json (1,000 cells with adjacency + ops); skips when absent."""
+    return _nb101_json("data-1k.json")

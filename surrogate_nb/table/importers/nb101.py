@@ -364,8 +364,8 @@ def import_nb101_json(
         bad = np.flatnonzero(~((acc >= 0) & (acc <= 1)))
         if bad.size:
             raise TableFormatError(
-                f"{source}: {e}_final_validation_accuracy[{bad[0]}] = {acc[bad[0]]!r}; expected a "
-                "fraction in [0, 1]"
+                f"{source}: {e}_final_validation_accuracy[{bad[0]}] = {float(acc[bad[0]])}; "
+                "expected a fraction in [0, 1]"
             )
     try:
         idx = np.fromiter((NB101.index_of_hash(k) for k in keys), np.int64, n)

@@ -59,6 +59,9 @@ _Z90 = 1.6448536269514722
 _Z50 = 0.6744897501960817
 #: Cells per prediction batch when memoising a whole space (bounds the feature matrix's memory).
 _MEMO_CHUNK = 32768
+#: Requests of at most `_DIRECT_MAX` cells answered without the memo, the first `_DIRECT_CALLS`.
+_DIRECT_CALLS = 8
+_DIRECT_MAX = 64
 
 
 def _registry() -> dict[str, type]:
@@ -275,10 +278,18 @@ class Surrogate:
         The model is deterministic once fitted, so the first call predicts every cell of the
         space at once (NB201's 15,625 in a fraction of a second; NB-101's 423,624 in chunks, well
         under a minute) and later calls, one cell or many, are array lookups: an optimizer
-        querying one cell at a time would otherwise pay milliseconds per query.
+        querying one cell at a time would otherwise pay milliseconds per query. The first
+        `_DIRECT_CALLS` small requests (a CLI prediction of a few cells) are answered directly.
         """
         self._check_fitted()
         memo = self.__dict__.get("_memo")
+        if memo is None or memo[0] is not self.regressor_:
+            calls = self.__dict__.get("_direct_calls", 0)
+            idx = self._indices(archs)
+            if calls < _DIRECT_CALLS and len(idx) <= _DIRECT_MAX:
+                self._direct_calls = calls + 1
+                mt, st = self.regressor_.predict(self._X(idx))
+                return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         if memo is None or memo[0] is not self.regressor_:  # first call, or refitted / loaded
             size = int(get_space(self.space).size)
             mt = np.empty(size, np.float64)

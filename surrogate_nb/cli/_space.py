@@ -10,6 +10,10 @@ from rich.table import Table
 
 from surrogate_nb.cli._app import app, console
 
+SPACE_OPTION = typer.Option(
+    "nb201", "--space", help="Search space: nb201 (15,625 cells) or nb101 (423,624 cells)."
+)
+
 
 def describe_arch(value: str) -> dict:
     """Facts about one cell as a JSON-ready dict (index, strings, connectivity, costs)."""
@@ -39,14 +43,60 @@ def describe_arch(value: str) -> dict:
     }
 
 
+def describe_nb101(value: str) -> dict:
+    """Facts about one NB-101 cell as a JSON-ready dict (index, hash, graph, params, FLOPs)."""
+    from surrogate_nb.space import NB101
+    from surrogate_nb.space.nb101_cost import network_costs
+
+    cell = NB101.as_arch(value)
+    params, flops = network_costs(cell, 10)
+    return {
+        "index": cell.index,
+        "module_hash": cell.module_hash,
+        "cell": str(cell),
+        "ops": list(cell.ops),
+        "matrix": [list(r) for r in cell.matrix],
+        "vertices": cell.num_vertices,
+        "edges": cell.num_edges,
+        "costs": {"cifar10": {"params": params, "flops_m": round(flops / 1e6, 6)}},
+    }
+
+
 @app.command("arch")
 def arch_command(
     arch: str = typer.Argument(
-        ..., help="An NB201 index (0..15624) or an arch string '|op~0|+|op~0|op~1|+|...|'."
+        ...,
+        help="NB201: an index (0..15624) or an arch string '|op~0|+|op~0|op~1|+|...|'. "
+        "NB-101 (--space nb101): an index (0..423623), a 32-hex module hash, or "
+        "'ops;matrix', e.g. 'input,conv3x3,maxpool,output;0110,0001,0001,0000' "
+        "(ops conv3x3, conv1x1, maxpool; matrix rows of 0/1).",
     ),
+    space: str = SPACE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
-    """Show a cell: index, NB201 string, isomorphism class, connectivity, params and FLOPs."""
+    """Show a cell: index, string/hash, structure, params and FLOPs.
+
+    The first NB-101 use enumerates the space once (about 1-2 min on 2 cores; cached).
+    """
+    from surrogate_nb.space import get_space
+
+    if get_space(space).name == "nb101":
+        info = describe_nb101(arch)
+        if as_json:
+            console.print_json(json.dumps(info))
+            return
+        table = Table(title=f"NB-101 cell {info['index']}", show_header=False)
+        table.add_column("field", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        table.add_row("module hash", info["module_hash"])
+        table.add_row("ops", ", ".join(info["ops"]))
+        table.add_row("matrix", " ".join("".join(map(str, r)) for r in info["matrix"]))
+        table.add_row("vertices / edges", f"{info['vertices']} / {info['edges']}")
+        c = info["costs"]["cifar10"]
+        table.add_row("params (CIFAR-10)", f"{c['params']:,}")
+        table.add_row("FLOPs (M, 32x32)", f"{c['flops_m']:.3f}")
+        console.print(table)
+        return
     info = describe_arch(arch)
     if as_json:
         console.print_json(json.dumps(info))
@@ -92,11 +142,57 @@ def summarise_space() -> dict:
     }
 
 
+def summarise_nb101() -> dict:
+    """Counts of the NB-101 space: cells, by vertex and edge count."""
+    import numpy as np
+
+    from surrogate_nb.space import NB101
+    from surrogate_nb.space.nb101 import MAX_EDGES, MAX_VERTICES, OPS
+
+    index = NB101._index
+    edges = np.array([bin(int(b)).count("1") for b in index.edge_bits])
+    return {
+        "space": NB101.name,
+        "num_cells": int(NB101.size),
+        "ops": list(OPS),
+        "max_vertices": MAX_VERTICES,
+        "max_edges": MAX_EDGES,
+        "cells_by_vertices": {
+            str(int(k)): int(v) for k, v in zip(*np.unique(index.vertices, return_counts=True))
+        },
+        "cells_by_edges": {
+            str(int(k)): int(v) for k, v in zip(*np.unique(edges, return_counts=True))
+        },
+    }
+
+
 @app.command("space")
 def space_command(
+    space: str = SPACE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
-    """Summarise the NB201 search space (cells, isomorphism classes, disconnected cells)."""
+    """Summarise a search space (NB201: cells, isomorphism classes, disconnected cells; NB-101:
+    cells by vertex and edge count)."""
+    from surrogate_nb.space import get_space
+
+    if get_space(space).name == "nb101":
+        info = summarise_nb101()
+        if as_json:
+            console.print_json(json.dumps(info))
+            return
+        table = Table(title="NB-101 search space", show_header=False)
+        table.add_row("cells", f"{info['num_cells']:,}")
+        table.add_row("ops", ", ".join(info["ops"]))
+        table.add_row("limits", f"{info['max_vertices']} vertices, {info['max_edges']} edges")
+        table.add_row(
+            "cells by vertices",
+            ", ".join(f"{k}: {v:,}" for k, v in info["cells_by_vertices"].items()),
+        )
+        table.add_row(
+            "cells by edges", ", ".join(f"{k}: {v:,}" for k, v in info["cells_by_edges"].items())
+        )
+        console.print(table)
+        return
     info = summarise_space()
     if as_json:
         console.print_json(json.dumps(info))

@@ -98,7 +98,11 @@ def _seed(seed: str | None):
 @app.command("query")
 def query_cmd(
     table: Path = typer.Argument(..., help="Table directory."),
-    arch: str = typer.Argument(..., help="Cell: index (0..15624) or NB201 string."),
+    arch: str = typer.Argument(
+        ...,
+        help="Cell of the table's space. NB201: index (0..15624) or NB201 string. NB-101: index "
+        "(0..423623), 32-hex module hash, or 'ops;matrix' (see `snb arch --help`).",
+    ),
     dataset: str = typer.Option(
         ..., "--dataset", "-d", help="Dataset setting, e.g. cifar10-valid."
     ),
@@ -125,11 +129,11 @@ def query_cmd(
     """Look up one value of one cell."""
     import numpy as np
 
-    from surrogate_nb.space import as_arch
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(table)
-    a = as_arch(int(arch) if arch.strip().isdigit() else arch)
+    a = b.space.as_arch(arch)
+    index, label = b.space.index_of(a), b.space.label(a)
     value, n = b.query(
         a,
         dataset,
@@ -144,8 +148,8 @@ def query_cmd(
         print(
             json.dumps(
                 {
-                    "arch_index": a.index,
-                    "arch": str(a),
+                    "arch_index": index,
+                    "arch": label,
                     "dataset": dataset,
                     "metric": metric,
                     "hp": hp,
@@ -158,7 +162,7 @@ def query_cmd(
         )
         return
     console.print(
-        f"{metric} of {a.index} {a} on {dataset}: [bold]{value:.6g}[/] "
+        f"{metric} of {index} {label} on {dataset}: [bold]{value:.6g}[/] "
         f"({'mean of ' + str(n) + ' seed(s)' if seed in (None, 'mean') else 'seed ' + str(seed)})",
         highlight=False,
     )
@@ -180,9 +184,10 @@ def best_cmd(
 
     b = Benchmark.open(table)
     arch, value = b.best(dataset, metric, hp=hp, mode=mode)
+    index, label = b.space.index_of(arch), b.space.label(arch)
     if as_json:
-        print(json.dumps({"arch_index": arch.index, "arch": str(arch), "value": value}))
+        print(json.dumps({"arch_index": index, "arch": label, "value": value}))
         return
     console.print(
-        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {arch.index} {arch}", highlight=False
+        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {index} {label}", highlight=False
     )

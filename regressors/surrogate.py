@@ -59,7 +59,10 @@ _Z90 = 1.6448536269514722
 _Z50 = 0.6744897501960817
 #: Cells per prediction batch when memoising a whole space (bounds the feature matrix's memory).
 _MEMO_CHUNK = 32768
-#: Requests of at most `_DIRECT_MAX` cells answered without the memo, the first `_DIRECT_CALLS`.
+#: Spaces up to this size are memoised on the first prediction (NB201: well under a second).
+_MEMO_AT_ONCE = 50_000
+#: Larger spaces: requests of more than `_DIRECT_MAX` cells, and the first `_DIRECT_CALLS` small
+#: ones, are predicted directly; the next small request builds the memo.
 _DIRECT_CALLS = 8
 _DIRECT_MAX = 64
 
@@ -278,16 +281,19 @@ class Surrogate:
         The model is deterministic once fitted, so the first call predicts every cell of the
         space at once (NB201's 15,625 in a fraction of a second; NB-101's 423,624 in chunks, well
         under a minute) and later calls, one cell or many, are array lookups: an optimizer
-        querying one cell at a time would otherwise pay milliseconds per query. The first
-        `_DIRECT_CALLS` small requests (a CLI prediction of a few cells) are answered directly.
+        querying one cell at a time would otherwise pay milliseconds per query. In a space of
+        more than `_MEMO_AT_ONCE` cells the memo waits for the `_DIRECT_CALLS`-th small request:
+        a CLI prediction of a few cells, or a held-out evaluation of many, is answered directly.
         """
         self._check_fitted()
         memo = self.__dict__.get("_memo")
-        if memo is None or memo[0] is not self.regressor_:
+        if (memo is None or memo[0] is not self.regressor_) and (
+            get_space(self.space).size > _MEMO_AT_ONCE
+        ):
             calls = self.__dict__.get("_direct_calls", 0)
             idx = self._indices(archs)
-            if calls < _DIRECT_CALLS and len(idx) <= _DIRECT_MAX:
-                self._direct_calls = calls + 1
+            if calls < _DIRECT_CALLS or len(idx) > _DIRECT_MAX:
+                self._direct_calls = calls + (len(idx) <= _DIRECT_MAX)
                 mt, st = self.regressor_.predict(self._X(idx))
                 return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         if memo is None or memo[0] is not self.regressor_:  # first call, or refitted / loaded

@@ -7,10 +7,12 @@ NAS run: every evaluation is charged the training time the table records for tha
 stops before the first evaluation that would overrun `budget_s` (so the final time never exceeds
 the budget). Everything random comes from the `rng` passed in, so a seed gives one trajectory.
 
-Partial tables: optimizers search a `CellPool` (the cells the benchmark can answer for). On the full
-space the pool's `neighbours` are NB201's 24 one-edge mutations; on a partial table they are the
-pool cells at the smallest non-zero Hamming distance, and `project` maps any cell to the nearest
-pool cell, so the same optimizer code runs on a table holding any subset of the 15,625 cells.
+Spaces and partial tables: optimizers search a `CellPool` (the cells of the benchmark's space that
+it can answer for). On the full space the pool's `neighbours` / `mutate` are the space's own
+mutations (NB201's 24 one-edge changes; NB-101's op change or edge flip); on a partial table they
+are the pool cells at the smallest non-zero Hamming distance of the space's ``onehot`` encoding,
+and `project` maps any cell to the nearest pool cell, so the same optimizer code runs on any space
+and on a table holding any subset of it.
 """
 
 from __future__ import annotations
@@ -24,69 +26,84 @@ from typing import Any, ClassVar
 import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
-from surrogate_nb.space import NUM_ARCHS, NUM_EDGES, Arch, as_indices
+from surrogate_nb.space import NB201, SearchSpace
 
 # ---------------------------------------------------------------------------------------------
 # The searchable cells
 
 
-def _op_matrix(indices: np.ndarray) -> np.ndarray:
-    """(n, 6) int8 op ids of the cells with official indices `indices`."""
-    return np.asarray([Arch.from_index(int(i)).op_ids for i in indices], dtype=np.int8)
-
-
 class CellPool:
-    """The set of cells an optimizer may propose (all 15,625, or a table's subset).
+    """The set of cells an optimizer may propose: a whole space, or a table's subset of it.
 
     Args:
-        indices: official NB201 indices of the searchable cells; None means the whole space.
+        indices: indices (in the space's order) of the searchable cells; None = the whole space.
+        space: the search space (default NB201).
 
     Raises:
         SurrogateNBError: an empty pool.
     """
 
-    def __init__(self, indices: Sequence[int] | np.ndarray | None = None) -> None:
+    def __init__(
+        self, indices: Sequence[int] | np.ndarray | None = None, space: SearchSpace = NB201
+    ) -> None:
+        self.space = space
         if indices is None:
-            idx = np.arange(NUM_ARCHS, dtype=np.int64)
+            idx = np.arange(int(space.size), dtype=np.int64)
         else:
-            idx = np.unique(as_indices(np.asarray(indices, dtype=np.int64)))
+            idx = np.unique(space.as_indices(np.asarray(indices, dtype=np.int64)))
         if idx.size == 0:
             raise SurrogateNBError("an optimizer needs at least one searchable cell; got none")
         self.indices: np.ndarray = idx
-        self.ops: np.ndarray = _op_matrix(idx)
-        self._pos = {int(i): k for k, i in enumerate(idx)}
-        self.full = idx.size == NUM_ARCHS
+        self.full = idx.size == int(space.size)
+        self._codes: np.ndarray | None = None  # onehot rows of a partial pool, built on demand
 
     def __len__(self) -> int:
         return int(self.indices.size)
 
-    def __contains__(self, arch: Arch) -> bool:
-        return arch.index in self._pos
+    def __contains__(self, arch: Any) -> bool:
+        i = self.space.index_of(arch)
+        k = int(np.searchsorted(self.indices, i))
+        return k < len(self.indices) and int(self.indices[k]) == i
 
-    def arch(self, k: int) -> Arch:
+    def arch(self, k: int) -> Any:
         """The k-th cell of the pool."""
-        return Arch(tuple(int(o) for o in self.ops[k]))
+        return self.space.from_index(int(self.indices[k]))
 
-    def sample(self, rng: np.random.Generator) -> Arch:
+    def sample(self, rng: np.random.Generator) -> Any:
         """A uniformly random pool cell."""
         return self.arch(int(rng.integers(len(self))))
 
-    def project(self, arch: Arch, rng: np.random.Generator) -> Arch:
+    def _distances(self, arch: Any) -> np.ndarray:
+        if self._codes is None:
+            self._codes = self.space.featurize(self.indices, "onehot") > 0.5
+        code = self.space.featurize(np.asarray([self.space.index_of(arch)]), "onehot")[0] > 0.5
+        return (self._codes != code).sum(axis=1)
+
+    def project(self, arch: Any, rng: np.random.Generator) -> Any:
         """`arch` when in the pool, else a random pool cell at the smallest Hamming distance."""
-        if arch in self:
+        if self.full or arch in self:
             return arch
-        dist = (self.ops != np.asarray(arch.op_ids, dtype=np.int8)).sum(axis=1)
+        dist = self._distances(arch)
         best = np.flatnonzero(dist == dist.min())
         return self.arch(int(best[rng.integers(best.size)]))
 
-    def neighbours(self, arch: Arch) -> list[Arch]:
-        """Pool cells at the smallest non-zero Hamming distance from `arch` (24 on the full
-        space: NB201's one-edge mutations)."""
-        dist = (self.ops != np.asarray(arch.op_ids, dtype=np.int8)).sum(axis=1)
-        dist[dist == 0] = NUM_EDGES + 1
-        if dist.min() > NUM_EDGES:
+    def neighbours(self, arch: Any) -> list[Any]:
+        """The space's one-mutation neighbours on the full space; on a partial pool the pool
+        cells at the smallest non-zero Hamming distance of the ``onehot`` encoding."""
+        if self.full:
+            return self.space.neighbours(arch)
+        dist = self._distances(arch)
+        dist[dist == 0] = dist.max() + 1
+        if len(self) < 2:
             return []
         return [self.arch(int(k)) for k in np.flatnonzero(dist == dist.min())]
+
+    def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
+        """One random neighbour (the space's own mutation on the full space)."""
+        if self.full:
+            return self.space.mutate(arch, rng)
+        options = self.neighbours(arch)
+        return options[int(rng.integers(len(options)))] if options else self.sample(rng)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +196,7 @@ def _cost_of(cost: dict[str, Any], epochs: int | None, total_epochs: int | None)
 
 
 class BaseOptimizer(abc.ABC):
-    """A NAS optimizer over NB201 cells: `ask(rng)` proposes, `tell(arch, value)` learns.
+    """A NAS optimizer over the cells of a space: `ask(rng)` proposes, `tell(arch, value)` learns.
 
     Subclasses set `name` and implement `ask`/`tell`; `reset(pool, max_epochs)` is called by the
     driver before a run, so one instance can run many times (each run starts fresh). Multi-fidelity
@@ -196,18 +213,18 @@ class BaseOptimizer(abc.ABC):
         self.max_epochs = max_epochs
 
     @abc.abstractmethod
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         """The next cell to evaluate."""
 
     @abc.abstractmethod
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         """The signal observed for `arch` (NaN when the benchmark had no value)."""
 
-    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Arch, int | None]:
+    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Any, int | None]:
         """The next cell and its number of training epochs (None = the table's full run)."""
         return self.ask(rng), None
 
-    def tell_fidelity(self, arch: Arch, epochs: int | None, value: float) -> None:
+    def tell_fidelity(self, arch: Any, epochs: int | None, value: float) -> None:
         """Like `tell`, for an evaluation at `epochs` epochs."""
         self.tell(arch, value)
 
@@ -239,7 +256,7 @@ class BaseOptimizer(abc.ABC):
             rng: the run's only source of randomness (required).
             report_metric: metric reported for the incumbent (e.g. "test_acc"); default `metric`.
             report_dataset: dataset of the report metric; default `dataset`.
-            pool: the searchable cells; default the whole space.
+            pool: the searchable cells; default the benchmark's whole space.
             signal_seed: "sample" (a random training seed per query, as NB201's experiments),
                 None (mean over seeds) or one seed.
             cost_epochs: charge per-epoch time x this many epochs per evaluation instead of the
@@ -258,7 +275,7 @@ class BaseOptimizer(abc.ABC):
             )
         if not budget_s > 0:
             raise SurrogateNBError(f"budget_s must be > 0 seconds, got {budget_s!r}")
-        pool = pool or CellPool()
+        pool = pool or CellPool(space=benchmark.space)
         report_metric = report_metric or metric
         report_dataset = report_dataset or dataset
         total_epochs = _epochs_of(benchmark, dataset, hp)
@@ -319,14 +336,14 @@ class BaseOptimizer(abc.ABC):
             key = (int(fid or 0), value)
             if key > best_key:
                 best_key = key
-                idx = arch.index
+                idx = pool.space.index_of(arch)
                 if idx not in report_cache:
                     report_cache[idx] = float(
                         benchmark.query(arch, report_dataset, report_metric, hp=hp, seed=None)
                     )
                 inc = (idx, value, report_cache[idx])
             traj.time_s.append(now)
-            traj.arch_index.append(arch.index)
+            traj.arch_index.append(pool.space.index_of(arch))
             traj.epochs.append(int(fid or 0))
             traj.signal.append(value)
             traj.incumbent_index.append(inc[0])

@@ -1,20 +1,21 @@
 """Regularized evolution (REA; Real et al. 2019) with NB201's settings: population 10, tournament 3.
 
 The population is a FIFO queue: the first `population_size` cells are random; afterwards each
-child is a one-edge mutation of the best of `sample_size` random population members, and adding a
-child removes the oldest member ("ageing"). On a partial table mutation picks among the parent's
-nearest pool cells (`CellPool.neighbours`).
+child is a mutation of the best of `sample_size` random population members (the space's own:
+NB201 one edge, NB-101 one op or one edge), and adding a child removes the oldest member
+("ageing"). On a partial table mutation picks among the parent's nearest pool cells
+(`CellPool.mutate`).
 """
 
 from __future__ import annotations
 
 import collections
 import math
+from typing import Any
 
 import numpy as np
 
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
-from surrogate_nb.space import Arch
 
 
 class RegularizedEvolution(BaseOptimizer):
@@ -38,19 +39,16 @@ class RegularizedEvolution(BaseOptimizer):
 
     def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.population_: collections.deque[tuple[Arch, float]] = collections.deque()
+        self.population_: collections.deque[tuple[Any, float]] = collections.deque()
 
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         if len(self.population_) < self.population_size:
             return self.pool.sample(rng)
         picks = rng.choice(len(self.population_), size=self.sample_size, replace=False)
         parent = max((self.population_[int(k)] for k in picks), key=lambda m: m[1])[0]
-        options = self.pool.neighbours(parent)
-        if not options:
-            return self.pool.sample(rng)
-        return options[int(rng.integers(len(options)))]
+        return self.pool.mutate(parent, rng)
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         if not math.isfinite(value):
             return
         self.population_.append((arch, value))

@@ -14,11 +14,11 @@ BOHB would sample from a TPE model of the largest budget with enough results —
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
-from surrogate_nb.space import Arch
 
 
 class Hyperband(BaseOptimizer):
@@ -46,8 +46,8 @@ class Hyperband(BaseOptimizer):
         lo = min(self.min_epochs, self.T_)
         self.s_max_ = math.floor(math.log(self.T_ / lo, self.eta) + 1e-9)
         self.bracket_ = self.s_max_  # the next bracket to start
-        self.todo_: list[tuple[Arch, int]] = []  # (arch, epochs) still to evaluate in this rung
-        self.results_: list[tuple[Arch, float]] = []
+        self.todo_: list[tuple[Any, int]] = []  # (arch, epochs) still to evaluate in this rung
+        self.results_: list[tuple[Any, float]] = []
         self.rung_: tuple[int, int] | None = None  # (bracket s, rung i)
         self.n_: int = 0
 
@@ -75,7 +75,7 @@ class Hyperband(BaseOptimizer):
         self.todo_ = [(arch, e) for arch, _ in order[:keep]]
         self.results_ = []
 
-    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Arch, int | None]:
+    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Any, int | None]:
         while not self.todo_:
             if self.rung_ is None:
                 self._start_bracket(rng)
@@ -84,11 +84,11 @@ class Hyperband(BaseOptimizer):
         arch, e = self.todo_.pop(0)
         return arch, e
 
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         return self.ask_fidelity(rng)[0]
 
-    def tell_fidelity(self, arch: Arch, epochs: int | None, value: float) -> None:
+    def tell_fidelity(self, arch: Any, epochs: int | None, value: float) -> None:
         self.results_.append((arch, value))
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         self.tell_fidelity(arch, None, value)

@@ -8,11 +8,11 @@ been tried without improvement (a local optimum), restart from a new random cell
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
-from surrogate_nb.space import Arch
 
 
 class LocalSearch(BaseOptimizer):
@@ -22,12 +22,12 @@ class LocalSearch(BaseOptimizer):
 
     def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.current_: tuple[Arch, float] | None = None
-        self.queue_: list[Arch] = []
+        self.current_: tuple[Any, float] | None = None
+        self.queue_: list[Any] = []
         self.seen_: dict[int, float] = {}
         self.shuffled_ = True
 
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         if self.current_ is None:
             return self.pool.sample(rng)
         if not self.shuffled_:  # visit the neighbours in a random order (drawn from rng)
@@ -41,7 +41,7 @@ class LocalSearch(BaseOptimizer):
         self.current_ = None  # local optimum reached: restart
         return self.pool.sample(rng)
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         self.seen_[arch.index] = value
         if not math.isfinite(value):
             return

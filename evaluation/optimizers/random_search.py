@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer
-from surrogate_nb.space import Arch
 
 
 class RandomSearch(BaseOptimizer):
@@ -13,8 +14,8 @@ class RandomSearch(BaseOptimizer):
 
     name = "random_search"
 
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         return self.pool.sample(rng)
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         return None

@@ -1,21 +1,27 @@
-"""REINFORCE over six independent categorical edge distributions (NB201's RL baseline), in numpy.
+"""REINFORCE over independent categorical parameters of the space (NB201's RL baseline), in numpy.
 
-Policy: one softmax over the 5 ops per edge, logits start at zero. After each evaluation the
-logits move along (reward - baseline) * grad log p(arch), with an exponential-moving-average
-baseline (decay 0.9) and step size 0.01 per sample. NB201's baseline used the same EMA decay and
-learning rate but an Adam step on the logits; we take plain gradient steps (documented difference).
-On a partial table a sampled cell outside the pool is replaced by its nearest pool cell, and the
-update uses the cell actually evaluated.
+Policy: one softmax per categorical parameter of the space (`SearchSpace.choices`: NB201's 6
+edges x 5 ops; NB-101's 21 edge bits and 5 interior ops, as in the NB-101 paper), logits start at
+zero. After each evaluation the logits move along (reward - baseline) * grad log p(arch), with an
+exponential-moving-average baseline (decay 0.9) and step size 0.01 per sample. NB201's baseline
+used the same EMA decay and learning rate but an Adam step on the logits; we take plain gradient
+steps (documented difference). A sample that is no cell of the space (NB-101: disconnected or
+more than 9 edges) is drawn again. On a partial table a sampled cell outside the pool is replaced
+by its nearest pool cell, and the update uses the cell actually evaluated.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from surrogate_nb.errors import InvalidArchError, SurrogateNBError
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
-from surrogate_nb.space import NUM_EDGES, NUM_OPS, Arch
+
+#: Draws before giving up on finding a valid cell (NB-101: about 1 in 3 draws is valid).
+_MAX_DRAWS = 10_000
 
 
 class Reinforce(BaseOptimizer):
@@ -39,30 +45,41 @@ class Reinforce(BaseOptimizer):
 
     def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.logits_ = np.zeros((NUM_EDGES, NUM_OPS))
+        self.logits_ = [np.zeros(len(options)) for _, options in pool.space.choices()]
         self.baseline_: float | None = None
 
-    def probabilities(self) -> np.ndarray:
-        """(6, 5) op probabilities per edge."""
-        z = self.logits_ - self.logits_.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+    def probabilities(self) -> list[np.ndarray]:
+        """Option probabilities of every categorical parameter."""
+        out = []
+        for z in self.logits_:
+            p = np.exp(z - z.max())
+            out.append(p / p.sum())
+        return out
 
-    def ask(self, rng: np.random.Generator) -> Arch:
-        p = self.probabilities()
-        u = rng.random(NUM_EDGES)
-        ops = tuple(
-            int(min(np.searchsorted(np.cumsum(p[e]), u[e]), NUM_OPS - 1)) for e in range(NUM_EDGES)
-        )
-        return self.pool.project(Arch(ops), rng)
+    def ask(self, rng: np.random.Generator) -> Any:
+        probs = self.probabilities()
+        for _ in range(_MAX_DRAWS):
+            u = rng.random(len(probs))
+            values = [
+                min(int(np.searchsorted(np.cumsum(p), x)), len(p) - 1) for p, x in zip(probs, u)
+            ]
+            try:
+                arch = self.pool.space.from_choices(values)
+            except InvalidArchError:
+                continue
+            return self.pool.project(arch, rng)
+        raise SurrogateNBError(f"REINFORCE drew {_MAX_DRAWS} invalid cells in a row")
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         if not math.isfinite(value):
             return
         if self.baseline_ is None:
             self.baseline_ = value
         advantage = value - self.baseline_
-        grad = -self.probabilities()
-        grad[np.arange(NUM_EDGES), arch.op_ids] += 1.0
-        self.logits_ += self.learning_rate * advantage * grad
+        for z, p, chosen in zip(
+            self.logits_, self.probabilities(), self.pool.space.to_choices(arch)
+        ):
+            grad = -p
+            grad[chosen] += 1.0
+            z += self.learning_rate * advantage * grad
         self.baseline_ = self.baseline_decay * self.baseline_ + (1 - self.baseline_decay) * value

@@ -1,18 +1,24 @@
 """Tree-structured Parzen Estimator via Optuna's ask/tell interface (seeded `TPESampler`).
 
-The six edges are six categorical parameters over the op names. Optuna's own random startup
-phase (`n_startup_trials`) is kept. On a partial table the suggested cell is replaced by its
+The space's categorical parameters (`SearchSpace.choices`: NB201's six edges over the op names;
+NB-101's 21 edge bits and 5 ops) are Optuna categorical distributions. Optuna's own random
+startup phase (`n_startup_trials`) is kept. A suggestion that is no cell of the space is told to
+Optuna as failed and another is asked. On a partial table the suggested cell is replaced by its
 nearest pool cell and the trial is told that cell's value.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from surrogate_nb.errors import InvalidArchError, SurrogateNBError
 from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
-from surrogate_nb.space import NUM_EDGES, OPS, Arch
+
+#: Suggestions before giving up on finding a valid cell.
+_MAX_ASKS = 10_000
 
 
 class TPE(BaseOptimizer):
@@ -47,22 +53,32 @@ class TPE(BaseOptimizer):
             self.study_ = optuna.create_study(direction="maximize", sampler=sampler)
         return self.study_
 
-    def ask(self, rng: np.random.Generator) -> Arch:
+    def ask(self, rng: np.random.Generator) -> Any:
         import optuna
 
         study = self._study(rng)
-        dist = optuna.distributions.CategoricalDistribution(list(OPS))
-        trial = study.ask({f"edge{e}": dist for e in range(NUM_EDGES)})
-        arch = self.pool.project(
-            Arch.from_ops([trial.params[f"edge{e}"] for e in range(NUM_EDGES)]), rng
-        )
-        self.pending_.setdefault(arch.index, []).append(trial)
-        return arch
+        space = self.pool.space
+        params = space.choices()
+        dists = {
+            name: optuna.distributions.CategoricalDistribution(list(range(len(options))))
+            for name, options in params
+        }
+        for _ in range(_MAX_ASKS):
+            trial = study.ask(dists)
+            try:
+                arch = space.from_choices([trial.params[name] for name, _ in params])
+            except InvalidArchError:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                continue
+            arch = self.pool.project(arch, rng)
+            self.pending_.setdefault(space.index_of(arch), []).append(trial)
+            return arch
+        raise SurrogateNBError(f"TPE suggested {_MAX_ASKS} invalid cells in a row")
 
-    def tell(self, arch: Arch, value: float) -> None:
+    def tell(self, arch: Any, value: float) -> None:
         import optuna
 
-        trial = self.pending_[arch.index].pop(0)
+        trial = self.pending_[self.pool.space.index_of(arch)].pop(0)
         if math.isfinite(value):
             self.study_.tell(trial, value)
         else:

@@ -68,6 +68,21 @@ class SearchSpace(abc.ABC, Generic[A]):
         """The text form users type and read back (NB201 string, NB-101 hash)."""
         return str(self.as_arch(arch))
 
+    # ---- the space as categorical parameters (REINFORCE, TPE) ---------------------------------
+
+    @abc.abstractmethod
+    def choices(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """The space as categorical parameters ``[(name, options), ...]``; a cell is one option
+        index per parameter (some combinations may be invalid, see `from_choices`)."""
+
+    @abc.abstractmethod
+    def from_choices(self, values: Sequence[int]) -> A:
+        """The cell of one option index per parameter; `InvalidArchError` if it is no cell."""
+
+    @abc.abstractmethod
+    def to_choices(self, arch: A) -> list[int]:
+        """The option indices of a cell (inverse of `from_choices` up to isomorphism)."""
+
     # ---- surrogate features -------------------------------------------------------------------
 
     #: Feature sets offered to surrogates; the first is the default.

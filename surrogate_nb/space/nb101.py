@@ -321,7 +321,9 @@ class NB101Space(SearchSpace[Cell]):
             raise _bad(f"NB-101 index must be an int, got {index!r}", index)
         if not 0 <= int(index) < NUM_CELLS:
             raise _bad(f"NB-101 index {index} out of range: expected 0..{NUM_CELLS - 1}", index)
-        return self._index.cell(int(index))
+        cell = self._index.cell(int(index))
+        cell.__dict__["module_hash"] = self.hash_of_index(int(index))  # known: skip re-hashing
+        return cell
 
     def hash_of_index(self, index: int) -> str:
         return self._index.hashes[int(index)].decode()
@@ -370,6 +372,48 @@ class NB101Space(SearchSpace[Cell]):
     def sample(self, rng: np.random.Generator) -> Cell:
         """A uniformly random cell (uniform over the 423,624 distinct cells)."""
         return self.from_index(int(rng.integers(NUM_CELLS)))
+
+    def choices(self) -> list[tuple[str, tuple]]:
+        """21 upper-triangular edge bits of a 7-vertex cell, then the 5 interior ops."""
+        edges = [(f"e{i}{j}", (0, 1)) for j in range(MAX_VERTICES) for i in range(j)]
+        return edges + [(f"v{v}", OPS) for v in range(1, MAX_VERTICES - 1)]
+
+    def from_choices(self, values: Sequence[int]) -> Cell:
+        values = [int(v) for v in values]
+        m = np.zeros((MAX_VERTICES, MAX_VERTICES), np.int8)
+        k = 0
+        for j in range(MAX_VERTICES):
+            for i in range(j):
+                m[i, j] = values[k]
+                k += 1
+        ops = [INPUT, *(OPS[v] for v in values[k:]), OUTPUT]
+        return Cell.from_spec(m, ops)
+
+    def to_choices(self, arch: Cell) -> list[int]:
+        m, ops = _padded(self.as_arch(arch))
+        bits = [int(m[i, j]) for j in range(MAX_VERTICES) for i in range(j)]
+        return bits + [OPS.index(o) for o in ops[1:-1]]
+
+    def mutate(self, arch: Cell, rng: np.random.Generator) -> Cell:
+        """The NB-101 paper's mutation: change one interior op or flip one edge (of the
+        7-vertex padded spec), retried until the result is a valid, different cell."""
+        cell = self.as_arch(arch)
+        m, ops = _padded(cell)
+        for _ in range(1000):
+            m2, ops2 = m.copy(), list(ops)
+            if rng.random() < 0.5:
+                v = int(rng.integers(1, MAX_VERTICES - 1))
+                ops2[v] = OPS[(OPS.index(ops2[v]) + int(rng.integers(1, 3))) % 3]
+            else:
+                i, j = sorted(rng.choice(MAX_VERTICES, size=2, replace=False).tolist())
+                m2[i, j] ^= 1
+            try:
+                child = Cell.from_spec(m2, ops2)
+            except InvalidArchError:
+                continue
+            if child.module_hash != cell.module_hash:
+                return child
+        return self.sample(rng)  # pragma: no cover - every cell has valid neighbours
 
     def neighbours(self, arch: Cell) -> list[Cell]:
         """Valid cells one NB-101 mutation away: one interior op changed or one edge flipped.

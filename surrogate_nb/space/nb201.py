@@ -374,6 +374,15 @@ class NB201Space(SearchSpace[Arch]):
             "flops_m": count_flops(arch, classes, resolution=res),
         }
 
+    def choices(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(f"edge{e}", OPS) for e in range(NUM_EDGES)]
+
+    def from_choices(self, values: Sequence[int]) -> Arch:
+        return Arch(tuple(int(v) for v in values))
+
+    def to_choices(self, arch: Arch) -> list[int]:
+        return list(self.as_arch(arch).op_ids)
+
     def neighbours(self, arch: Arch) -> list[Arch]:
         return [
             mutate_edge(arch, e, op)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space import NUM_ARCHS, Arch, as_arch, as_indices
+from surrogate_nb.space import NB201, NUM_ARCHS, Arch, as_arch, as_indices
 
 SEEDS = (777, 888, 999)
 
@@ -24,6 +24,8 @@ class FakeBenchmark:
         cells: indices held (None = all 15,625).
         epochs: curve length T.
     """
+
+    space = NB201
 
     def __init__(self, noise: float = 0.5, cells=None, epochs: int = 12, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
@@ -166,6 +168,8 @@ def make_synthetic_table(
 
 class RidgeSurrogate:
     """Fast test surrogate: ridge regression on the one-hot encoding (std = residual sd)."""
+
+    space = "nb201"
 
     def __init__(self, model: str = "ridge") -> None:
         self.model = model

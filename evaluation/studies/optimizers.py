@@ -1,0 +1,220 @@
+"""Study `optimizers`: NAS optimizers on one benchmark, regret vs simulated wall-clock time.
+
+The NB-101 paper's experiment (Ying et al. 2019, fig. 7), on any benchmark of any space: each
+optimizer runs `runs` times under the same simulated budget; an evaluation is charged the
+benchmark's training time of that cell (a `SurrogateBenchmark` predicts it with a train-time
+surrogate when it has one). Regret at time t is the benchmark's optimum of the report metric
+minus the incumbent's report value (mean over seeds, or the surrogate mean). The report shows
+mean regret ± standard error over runs vs time (log-log), the final regrets, and a verdict per
+optimizer against random search (one-sided Mann-Whitney U on final regret, p < 0.05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surrogate_nb.evaluation.optimizers import BaseOptimizer, Trajectory
+from surrogate_nb.evaluation.report import PALETTE, Report
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class OptimizerStudyResult:
+    """What `optimizers_study` measured.
+
+    Attributes:
+        optimum: the benchmark's best report value over the whole space.
+        grid_s: (g,) times of the regret curves, seconds.
+        regret: {optimizer: (runs, g) regret at each grid time; NaN before the first result}.
+        final: {optimizer: (runs,) final regret}.
+        evaluations: {optimizer: (runs,) evaluations per run}.
+        verdicts: {optimizer: one line vs random search}.
+        seconds_per_run: {optimizer: mean wall seconds of one simulated run on this machine}.
+        report: path of report.md.
+    """
+
+    optimum: float
+    grid_s: np.ndarray
+    regret: dict[str, np.ndarray]
+    final: dict[str, np.ndarray]
+    evaluations: dict[str, np.ndarray]
+    verdicts: dict[str, str] = field(default_factory=dict)
+    seconds_per_run: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One table row per optimizer: final regret mean ± s.e., evaluations, verdict."""
+        out = []
+        for name, f in self.final.items():
+            se = f.std(ddof=1) / np.sqrt(len(f)) if len(f) > 1 else float("nan")
+            out.append(
+                {
+                    "optimizer": name,
+                    "runs": len(f),
+                    "final regret (mean)": float(np.mean(f)),
+                    "s.e.": float(se),
+                    "sd": float(f.std(ddof=1)) if len(f) > 1 else float("nan"),
+                    "evaluations (mean)": float(np.mean(self.evaluations[name])),
+                    "s / run": self.seconds_per_run.get(name, float("nan")),
+                    "vs random search": self.verdicts.get(name, ""),
+                }
+            )
+        return out
+
+
+def space_optimum(benchmark: Any, dataset: str, metric: str, hp: str | None) -> float:
+    """Best value of `metric` over every cell of the benchmark's space (NaN cells ignored)."""
+    values = benchmark.query(np.arange(int(benchmark.space.size)), dataset, metric, hp=hp)
+    return float(np.nanmax(values))
+
+
+def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
+    from scipy.stats import mannwhitneyu
+
+    if baseline not in final:
+        return {}
+    base = final[baseline]
+    out = {}
+    for name, f in final.items():
+        if name == baseline or len(f) < 3 or len(base) < 3:
+            continue
+        p = float(mannwhitneyu(f, base, alternative="less").pvalue)
+        word = "beats" if p < 0.05 else "does not beat"
+        out[name] = f"{word} random search (p = {p:.2g})"
+    return out
+
+
+def optimizers_study(
+    benchmark: Any,
+    dataset: str,
+    metric: str,
+    hp: str | None,
+    *,
+    optimizers: Sequence[BaseOptimizer],
+    runs: int,
+    budget_s: float,
+    rng: np.random.Generator,
+    out: Path,
+    report_metric: str | None = None,
+    signal_seed: int | str | None = "sample",
+    title: str = "NAS optimizers: regret vs simulated time",
+    progress: Progress | None = None,
+) -> OptimizerStudyResult:
+    """Run every optimizer `runs` times on `benchmark` and write the report (module docstring).
+
+    Args:
+        benchmark: a `Benchmark` or `SurrogateBenchmark` (query/cost/space).
+        dataset, metric, hp: the search signal.
+        optimizers: optimizer instances (each runs `runs` times from fresh state).
+        runs: independent runs per optimizer (run r of every optimizer uses child r of `rng`).
+        budget_s: simulated seconds of training per run.
+        rng: the only source of randomness.
+        out: report folder.
+        report_metric: what regret is measured on (default `metric`).
+        signal_seed: "sample" (a noisy single-run signal), None (means) or a seed.
+        progress: ``progress(done_runs, total_runs)``.
+    """
+    import time
+
+    report_metric = report_metric or metric
+    optimum = space_optimum(benchmark, dataset, report_metric, hp)
+    grid = np.geomspace(budget_s / 1000, budget_s, 120)
+    regret: dict[str, np.ndarray] = {}
+    final: dict[str, np.ndarray] = {}
+    evals: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    total = runs * len(optimizers)
+    done = 0
+    children = rng.spawn(runs)
+    for opt in optimizers:
+        trajs: list[Trajectory] = []
+        start = time.perf_counter()
+        for r in range(runs):
+            trajs.append(
+                opt.run(
+                    benchmark,
+                    dataset,
+                    metric,
+                    hp,
+                    budget_s,
+                    children[r].spawn(1)[0],
+                    report_metric=report_metric,
+                    signal_seed=signal_seed,
+                )
+            )
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        seconds[opt.name] = (time.perf_counter() - start) / runs
+        regret[opt.name] = optimum - np.vstack([t.at(grid) for t in trajs])
+        final[opt.name] = np.asarray([optimum - t.final_report for t in trajs])
+        evals[opt.name] = np.asarray([len(t) for t in trajs])
+    result = OptimizerStudyResult(optimum, grid, regret, final, evals, seconds_per_run=seconds)
+    result.verdicts = _verdicts(final, "random_search")
+    result.report = _write_report(result, out, title, dataset, metric, report_metric, hp, budget_s)
+    return result
+
+
+def _write_report(
+    result: OptimizerStudyResult,
+    out: Path,
+    title: str,
+    dataset: str,
+    metric: str,
+    report_metric: str,
+    hp: str | None,
+    budget_s: float,
+) -> Path:
+    report = Report(out, title)
+    grid = result.grid_s
+    data = {}
+
+    def draw(fig) -> None:
+        ax = fig.add_subplot()
+        for k, (name, r) in enumerate(result.regret.items()):
+            n = np.sum(np.isfinite(r), axis=0)
+            mean = np.nanmean(np.where(np.isfinite(r), r, np.nan), axis=0)
+            se = np.nanstd(r, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
+            ok = n == r.shape[0]  # from the time every run has a result
+            color = PALETTE[k % len(PALETTE)]
+            ax.plot(grid[ok], mean[ok], color=color, label=name)
+            ax.fill_between(grid[ok], (mean - se)[ok], (mean + se)[ok], color=color, alpha=0.2)
+            data[name] = {"time_s": grid[ok], "mean": mean[ok], "se": se[ok]}
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("simulated training time (s)")
+        ax.set_ylabel(f"regret of {report_metric} (points)")
+        ax.legend()
+
+    runs = len(next(iter(result.final.values())))
+    report.figure(
+        "regret",
+        draw,
+        data,
+        f"Mean regret ± 1 standard error over {runs} runs per optimizer vs simulated time; "
+        f"signal {dataset}/{metric} (hp {hp}), regret of {report_metric} against the space's "
+        f"optimum {result.optimum:.3f}.",
+        headline=True,
+    )
+    report.heading("Final regret")
+    report.table(result.rows())
+    best = min(result.final, key=lambda k: float(np.mean(result.final[k])))
+    robust = min(result.final, key=lambda k: float(np.std(result.final[k])))
+    report.text(
+        f"Lowest mean final regret: **{best}**. Smallest spread of final regret over runs "
+        f"(most robust): **{robust}**. Budget {budget_s:,.0f} simulated seconds per run."
+    )
+    report.summary = {
+        "optimum": result.optimum,
+        "budget_s": budget_s,
+        "rows": result.rows(),
+        "best": best,
+        "most_robust": robust,
+    }
+    return report.write()

@@ -47,9 +47,8 @@ def main() -> None:
     table = Benchmark.open(import_any(args.json, tmp / "nb101"))
     start = time.perf_counter()
     results: dict = {}
-    print(
-        f"{'budget':>6s} {'model':6s} {'n':>6s} {'tau':>14s} {'spearman':>8s} {'cov90':>6s} {'fit_s':>6s}"
-    )
+    cols = ("budget", "model", "n", "tau", "spearman", "cov90", "fit_s")
+    print(" ".join(f"{c:>8s}" for c in cols))
     for hp in args.budgets:
         idx, y = table.to_xy("cifar10", "valid_acc", hp=hp)
         split = np.random.default_rng(12345).permutation(len(idx))

@@ -27,7 +27,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except SurrogateNBError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except Exception as exc:  # click's own usage errors and aborts
         import click

@@ -311,14 +311,27 @@ def import_nb101_tfrecord(
     return write_table(out, trials(), manifest=manifest, space="nb101", epoch_values=epoch_values)
 
 
-def is_nb101_json(source: str | os.PathLike) -> bool:
-    """True for a JSON file whose first bytes look like the NB-101 column export."""
+def is_nb101_json(source: str | os.PathLike, limit: int = 64 << 20) -> bool:
+    """True for a JSON object holding an NB-101 ``<epochs>_final_validation_accuracy`` column
+    (scans the first `limit` bytes in 1 MiB blocks; the column may follow a long hash list)."""
+    marker = b'_final_validation_accuracy"'
     try:
         with open(source, "rb") as fh:
-            head = fh.read(4096)
+            block = fh.read(1 << 20)
+            if not block.lstrip().startswith(b"{"):
+                return False
+            seen, tail = len(block), b""
+            while block:
+                if marker in tail + block:
+                    return True
+                tail = block[-len(marker) :]
+                if seen >= limit:
+                    return False
+                block = fh.read(1 << 20)
+                seen += len(block)
     except OSError:
         return False
-    return head.lstrip().startswith(b"{") and b"_final_validation_accuracy" in head
+    return False
 
 
 def import_nb101_json(

@@ -20,6 +20,7 @@ from surrogate_nb.compat._records import (
     NUM_CLASSES,
     ArchResults,
     Source,
+    TrialStore,
     cell_results,
     sources_of,
 )
@@ -102,6 +103,7 @@ class TopologyAPI:
         self.verbose = verbose
         self.filename = os.path.basename(str(benchmark.path))
         self._sources: dict[str, Source] = sources_of(benchmark)
+        self._store = TrialStore(benchmark)
         self.meta_archs = [str(Arch.from_index(i)) for i in range(NUM_ARCHS)]
         self.archstr2index = {s: i for i, s in enumerate(self.meta_archs)}
         self._avaliable_hps = {hp for d in benchmark.datasets() for hp in benchmark.hps(d)}
@@ -140,11 +142,8 @@ class TopologyAPI:
     def _evaluated_array(self) -> np.ndarray:
         if self._evaluated is None:
             b = self.benchmark
-            any_trial = np.zeros(NUM_ARCHS, bool)
-            for d in b.datasets():
-                for hp in b.hps(d):
-                    any_trial |= b.present(d, hp).any(axis=1)
-            self._evaluated = np.flatnonzero(any_trial)
+            cells = [self._store.rows(d, hp)[0] for d in b.datasets() for hp in b.hps(d)]
+            self._evaluated = np.unique(np.concatenate(cells)) if cells else np.zeros(0, np.int64)
         return self._evaluated
 
     def arch(self, index: int) -> str:
@@ -223,7 +222,7 @@ class TopologyAPI:
         if hp not in self._avaliable_hps:
             raise CompatKeyError("hp", hp, self.avaliable_hps, f"in table {self.benchmark.path}")
         return cell_results(
-            self.benchmark,
+            self._store,
             self._sources,
             index,
             self.meta_archs[index],
@@ -375,31 +374,38 @@ class TopologyAPI:
                 f"table {self.benchmark.path} records no {setname!r} set for {ds}; "
                 f"it holds {list(src.sets)}"
             )
-        b, tds = self.benchmark, src.dataset
-        acc = np.asarray(b.array(tds, f"{src.sets[setname]}_acc", hp_)[:, :, -1], np.float64)
-        seeds = b.seeds(tds, hp_)
-        mean = _nanmean(acc)
+        tds, prefix = src.dataset, src.sets[setname]
+        cells, seeds, _ = self._store.rows(tds, hp_)
+        acc = np.asarray(self._store.column(tds, hp_, f"{prefix}_acc")[:, -1], np.float64)
+        mean = _cell_means(cells, acc)
         keep = np.isfinite(mean)
         for limit, cost in ((flop_max, "flops_m"), (param_max, "params_m")):
             if limit is None:
                 continue
-            c = self._cost_means(np.array(b.array(tds, cost, hp_), np.float64), seeds)
+            c = self._cost_means(cells, seeds, self._store.column(tds, hp_, cost))
             keep &= np.isfinite(c) & ~(c > limit)
         if not keep.any():
             return -1, None
         best = int(np.flatnonzero(keep)[np.argmax(mean[keep])])
         return best, float(mean[best])
 
-    def _cost_means(self, v: np.ndarray, seeds: list[int]) -> np.ndarray:
-        """Per-cell mean of a (15625, n_seeds) cost, with the NATS 888 fix when it applies."""
-        out = _nanmean(v)
-        if self._legacy_fix and 888 in seeds and v.shape[1] > 1:
-            r = np.round(v, 5)
-            n = np.isfinite(v).sum(axis=1)
-            spread = np.nanmax(r, axis=1, initial=-np.inf) - np.nanmin(r, axis=1, initial=np.inf)
-            bad = (n > 1) & (n == np.isfinite(v).sum(axis=1)) & (spread > 0)
-            bad &= np.isfinite(v[:, seeds.index(888)])
-            out[bad] = v[bad, seeds.index(888)]
+    def _cost_means(self, cells: np.ndarray, seeds: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Per-cell mean of a per-trial cost, with the NATS 888 fix when the seeds disagree."""
+        out = _cell_means(cells, v)
+        if not self._legacy_fix or not (seeds == 888).any():
+            return out
+        r = np.round(v, 5)
+        ok = np.isfinite(r)
+        lo = np.full(NUM_ARCHS, np.inf)
+        hi = np.full(NUM_ARCHS, -np.inf)
+        np.minimum.at(lo, cells[ok], r[ok])
+        np.maximum.at(hi, cells[ok], r[ok])
+        n_rows = np.bincount(cells, minlength=NUM_ARCHS)
+        n_ok = np.bincount(cells[ok], minlength=NUM_ARCHS)
+        at888 = np.full(NUM_ARCHS, np.nan)
+        at888[cells[seeds == 888]] = v[seeds == 888]
+        bad = (n_rows > 1) & (n_ok == n_rows) & (hi > lo) & np.isfinite(at888)
+        out[bad] = at888[bad]
         return out
 
     def statistics(self, dataset: str, hp: Any) -> dict[int, int]:
@@ -410,20 +416,20 @@ class TopologyAPI:
         hp_ = self._hp(hp)
         counts = np.zeros(NUM_ARCHS, np.int64)
         if hp_ in self.benchmark.hps(src.dataset):
-            b = self.benchmark
-            seeds = np.asarray(b.seeds(src.dataset, hp_))
-            held = b.present(src.dataset, hp_).copy()
+            cells, seeds, _ = self._store.rows(src.dataset, hp_)
+            held = np.ones(len(cells), bool)
             if src.wide:  # a trial counts when it holds one of this setting's sets
-                held &= False
+                held[:] = False
+                metrics = self.benchmark.metrics(src.dataset, hp_)
                 for prefix in src.sets.values():
                     for k in ("acc", "loss"):
-                        m = f"{prefix}_{k}"
-                        if m in b.metrics(src.dataset, hp_):
-                            held |= np.isfinite(b.array(src.dataset, m, hp_)).any(axis=2)
-                real = held & (seeds != AGGREGATE_SEED)
-                agg_only = ~real.any(axis=1)
-                held = np.where(agg_only[:, None], held, real)
-            counts = held.sum(axis=1)
+                        if f"{prefix}_{k}" in metrics:
+                            col = self._store.column(src.dataset, hp_, f"{prefix}_{k}")
+                            held |= np.isfinite(col).any(axis=1)
+            real = held & (seeds != AGGREGATE_SEED)
+            n_real = np.bincount(cells[real], minlength=NUM_ARCHS)
+            n_agg = np.bincount(cells[held & ~real], minlength=NUM_ARCHS)
+            counts = np.where(n_real > 0, n_real, n_agg)
         ev = self._evaluated_array()
         values, n = np.unique(counts[ev], return_counts=True)
         return {int(v): int(k) for v, k in zip(values, n, strict=True)}
@@ -521,14 +527,15 @@ class TopologyAPI:
         """No-op: the whole table is available from the start."""
 
 
-def _nanmean(a: np.ndarray) -> np.ndarray:
-    """Mean over axis 1 ignoring NaN (NaN where a row has none), float64, no warnings."""
-    a = np.asarray(a, np.float64)
-    ok = np.isfinite(a)
-    n = ok.sum(axis=1)
-    s = np.where(ok, a, 0.0).sum(axis=1)
+def _cell_means(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per-cell mean over the trials that hold a value (NaN for none), float64 ``(15625,)``;
+    summed in row (seed) order, as the official ``sum / len``."""
+    v = np.asarray(values, np.float64)
+    ok = np.isfinite(v)
+    n = np.bincount(cells[ok], minlength=NUM_ARCHS)
+    total = np.bincount(cells[ok], weights=v[ok], minlength=NUM_ARCHS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, s / np.maximum(n, 1), np.nan)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 _COMMENT = {

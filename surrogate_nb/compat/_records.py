@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.compat._errors import CompatKeyError, CompatValueError, MissingDataError
+from surrogate_nb.space import NUM_ARCHS
 from surrogate_nb.table import Benchmark
 
 #: NATS-Bench / NB201 dataset settings, in the order the official records list them.
@@ -110,6 +111,61 @@ def sources_of(b: Benchmark) -> dict[str, Source]:
         )
         for d in order
     }
+
+
+class TrialStore:
+    """Row-wise access to a table's trials, one (dataset, hp) file and one column at a time.
+
+    The facades answer per cell, so they keep each column as the file holds it, ``(rows, T)``
+    float32 (rows sorted by cell, then seed), instead of `Benchmark`'s dense
+    ``(15625, n_seeds, T)`` arrays: memory follows the trials the table holds (a few cells cost
+    a few kB, not 37 MB per 200-epoch column) and no seed means are computed.
+    """
+
+    def __init__(self, b: Benchmark) -> None:
+        self.benchmark = b
+        self._files = {(s["dataset"], str(s["hp"])): s["file"] for s in b.manifest["settings"]}
+        self._index: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._columns: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def _read(self, dataset: str, hp: str, column: str) -> Any:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(self.benchmark.path / self._files[(dataset, hp)], columns=[column])
+        return table.column(0).combine_chunks()
+
+    def rows(self, dataset: str, hp: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(cell of each row, seed of each row, first row of each cell)``; the last has 15626
+        entries, so cell i's rows are ``starts[i]:starts[i + 1]``."""
+        key = (dataset, hp)
+        if key not in self._index:
+            cells = np.asarray(self._read(dataset, hp, "arch_index").to_numpy(), np.int64)
+            seeds = np.asarray(self._read(dataset, hp, "seed").to_numpy(), np.int64)
+            starts = np.searchsorted(cells, np.arange(NUM_ARCHS + 1))
+            self._index[key] = (cells, seeds, starts)
+        return self._index[key]
+
+    def column(self, dataset: str, hp: str, name: str) -> np.ndarray:
+        """A curve ``(rows, T)`` float32 or a cost ``(rows,)`` float64; NaN = not recorded."""
+        key = (dataset, hp, name)
+        if key not in self._columns:
+            col = self._read(dataset, hp, name)
+            if name in _COSTS:
+                out = np.asarray(col.to_numpy(zero_copy_only=False), np.float64)
+            else:
+                T = self.benchmark.epochs(dataset, hp)
+                flat = col.values.slice(col.offset * T, len(col) * T)
+                out = np.asarray(flat.to_numpy(zero_copy_only=False), np.float32)
+                out = out.reshape(len(col), T).copy()
+                if col.null_count:
+                    out[np.asarray(col.is_null().to_numpy(zero_copy_only=False), bool)] = np.nan
+            out.setflags(write=False)
+            self._columns[key] = out
+        return self._columns[key]
+
+    def cell_rows(self, dataset: str, hp: str, index: int) -> slice:
+        starts = self.rows(dataset, hp)[2]
+        return slice(int(starts[index]), int(starts[index + 1]))
 
 
 class ResultsCount:
@@ -441,7 +497,7 @@ class ArchResults:
 
 
 def cell_results(
-    b: Benchmark,
+    store: TrialStore,
     sources: dict[str, Source],
     index: int,
     arch_str: str,
@@ -458,30 +514,24 @@ def cell_results(
         hp = hp_of(src.dataset)
         if hp is None:
             continue
-        seeds = b.seeds(src.dataset, hp)
-        present = b.present(src.dataset, hp)[index]
+        b = store.benchmark
+        rows = store.cell_rows(src.dataset, hp, index)
+        seeds = store.rows(src.dataset, hp)[1][rows]
         metrics = set(b.metrics(src.dataset, hp))
         T = b.epochs(src.dataset, hp)
         arrays = {}
         for st, prefix in src.sets.items():
             for k in ("loss", "acc", "time") + (("acc5",) if st == "train" else ()):
                 if f"{prefix}_{k}" in metrics:
-                    arrays[(st, k)] = b.array(src.dataset, f"{prefix}_{k}", hp)[index]
-        costs = {c: b.array(src.dataset, c, hp)[index] for c in _COSTS}
+                    arrays[(st, k)] = store.column(src.dataset, hp, f"{prefix}_{k}")[rows]
+        costs = {c: store.column(src.dataset, hp, c)[rows] for c in _COSTS}
         per_seed: dict[int, ResultsCount] = {}
-        for slot in np.flatnonzero(present):
-            curves = {key: a[slot] for key, a in arrays.items()}
+        for j, seed in enumerate(seeds.tolist()):
+            curves = {key: a[j] for key, a in arrays.items()}
             if src.wide and not any(np.isfinite(c).any() for c in curves.values()):
                 continue  # a wide trial of the same table dataset that holds another view's sets
-            rc = ResultsCount(
-                name,
-                seeds[slot],
-                T,
-                curves,
-                {c: None if c in src.drop_costs else _f(v[slot]) for c, v in costs.items()},
-                arch_str,
-            )
-            per_seed[seeds[slot]] = rc
+            costs_j = {c: None if c in src.drop_costs else _f(v[j]) for c, v in costs.items()}
+            per_seed[seed] = ResultsCount(name, seed, T, curves, costs_j, arch_str)
         if AGGREGATE_SEED in per_seed and len(per_seed) > 1:
             aggregates[name] = per_seed.pop(AGGREGATE_SEED)
         if per_seed:

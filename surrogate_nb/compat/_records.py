@@ -1,9 +1,9 @@
 """Read-only views of a table in the shape of the official NB201 / NATS-Bench records.
 
 The official APIs keep, per cell and hp, an ``ArchResults`` holding one ``ResultsCount`` per
-(dataset, seed). These classes rebuild that shape from a `Benchmark` (one row per trial, curves
-per epoch, NaN = not recorded) so the facades can answer with the official semantics; nothing is
-copied, each view slices the table's cached arrays.
+(dataset, seed). These classes rebuild that shape from a table (one row per trial, curves per
+epoch, NaN = not recorded) so the facades can answer with the official semantics; each view
+slices the columns `TrialStore` reads once per (dataset, hp).
 
 Which table columns feed which official set is decided by `sources_of`:
 

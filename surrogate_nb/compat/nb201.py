@@ -36,6 +36,8 @@ Differences that remain (replayed against answers recorded from nas-bench-201 2.
   `MissingDataError` instead of an empty answer); no weights (``get_net_param``).
 * ``statistics`` and ``find_best`` look at the cells the table holds (official: every index,
   failing on a partial file).
+* ``get_net_config`` answers for every dataset; on a v1_0 file the official reads the config
+  from the 12-epoch record, which holds cifar10-valid only, and fails for the others.
 """
 
 from __future__ import annotations

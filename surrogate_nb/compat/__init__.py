@@ -1,5 +1,6 @@
-"""Drop-in facades for other benchmark APIs (today: NATS-Bench, `surrogate_nb.compat.nats`)."""
+"""Drop-in facades for other benchmark APIs: NATS-Bench (`surrogate_nb.compat.nats`) and the
+original NAS-Bench-201 API (`surrogate_nb.compat.nb201`)."""
 
-from surrogate_nb.compat import nats
+from surrogate_nb.compat import nats, nb201
 
-__all__ = ["nats"]
+__all__ = ["nats", "nb201"]

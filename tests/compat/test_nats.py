@@ -70,3 +70,33 @@ def test_unique_str(api_and_raw, nb201_csv):
     frame = pd.read_csv(nb201_csv, usecols=["index", "nats_unique_str"])
     for i in (0, 11, 284, 6111):
         assert api.get_unique_str(i) == frame["nats_unique_str"][i]
+
+
+def test_cost_keys_and_errors_on_real_records(api_and_raw):
+    """Official key set of get_cost_info (no extra keys) and ValueError where nats_bench raises."""
+    api, raw = api_and_raw
+    cost = api.get_cost_info(11, "cifar10-valid", hp="200")
+    names = raw["200"]["all_results"][("cifar10-valid", 777)]["eval_names"]
+    want = {"flops", "params", "latency", "T-train@epoch", "T-train@total"}
+    want |= {f"T-{n}@{k}" for n in names for k in ("epoch", "total")}
+    assert set(cost) == want
+    with pytest.raises(ValueError, match="15625"):
+        api.get_more_info(15625, "cifar10", hp="200")
+    with pytest.raises(ValueError):
+        api.query_index_by_arch(15625)
+    with pytest.raises(ValueError):
+        api.get_more_info(11, "cifar10-valid", iepoch=200, hp="200")
+    # ImageNet16-120 at an epoch where x-valid is not recorded: valtest accuracy (official rule)
+    acc, lat, cost_s, _ = api.simulate_train_eval(11, "ImageNet16-120", iepoch=50, hp="200")
+    seeds = raw["200"]["dataset_seed"]["ImageNet16-120"]
+    res = raw["200"]["all_results"]
+    assert any(
+        acc == pytest.approx(res[("ImageNet16-120", s)]["eval_acc1es"]["ori-test@50"], rel=1e-6)
+        for s in seeds
+    )
+    assert lat == pytest.approx(api.get_latency(11, "ImageNet16-120", hp="200"))
+    # time cost: train time up to epoch 50 + the x-valid per-epoch time of the last epoch
+    r = res[("ImageNet16-120", seeds[0])]  # the records' times are equal across seeds
+    train = sum(r["train_times"][e] for e in range(51))
+    valid_per = sum(r["eval_times"][f"x-valid@{e}"] for e in range(200)) / 200
+    assert cost_s == pytest.approx(train + valid_per, rel=1e-5)

@@ -34,7 +34,6 @@ refuses a missing, tampered, unknown or newer file with `ModelFormatError`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -45,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate_nb._provenance import library_versions
 from surrogate_nb.errors import InvalidArchError, ModelFormatError, NotFittedError, UnknownKeyError
 from surrogate_nb.space import as_indices
 
@@ -97,17 +97,6 @@ def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
     h.update(np.ascontiguousarray(indices, dtype="<i8").tobytes())
     h.update(np.ascontiguousarray(y, dtype="<f8").tobytes())
     return h.hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a saved model depends on."""
-    import importlib.metadata as md
-
-    out = {}
-    for dist in ("surrogate-nb", "numpy", "xgboost", "lightgbm", "torch", "optuna"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[dist] = md.version(dist)
-    return out
 
 
 class Surrogate:

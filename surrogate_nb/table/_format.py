@@ -32,7 +32,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -40,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from surrogate_nb._provenance import git_commit as git_commit  # re-exported (older callers)
+from surrogate_nb._provenance import software_info
 from surrogate_nb.errors import TableFormatError
 
 #: Version of the layout described above; readers refuse newer versions.
@@ -51,39 +52,6 @@ COST_COLUMNS: tuple[str, ...] = ("params_m", "flops_m", "latency_s", "train_time
 #: Trial statuses a table may hold.
 STATUSES: tuple[str, ...] = ("ok", "diverged")
 _ROWS_PER_SPILL = 4096
-
-
-def software_info() -> dict[str, Any]:
-    """Producing software: package version and, when run from a git checkout, the commit."""
-    try:
-        import surrogate_nb
-
-        version = getattr(surrogate_nb, "__version__", None)
-    except ImportError:  # pragma: no cover
-        version = None
-    if version is None:
-        try:
-            from importlib.metadata import version as _v
-
-            version = _v("surrogate-nb")
-        except Exception:
-            version = "unknown"
-    return {"name": "surrogate-nb", "version": str(version), "git_commit": git_commit()}
-
-
-def git_commit() -> str | None:
-    """HEAD of the git checkout this package runs from; None for an installed copy."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -190,8 +190,9 @@ def run_demo(
         leave_out_study,
         noise_study,
     )
-    from surrogate_nb.evaluation.studies._common import seed_agreement, seed_matrix
+    from surrogate_nb.evaluation.studies._common import seed_matrix
     from surrogate_nb.evaluation.studies.leave_out import REGION_KINDS
+    from surrogate_nb.ranking import seed_agreement
     from surrogate_nb.regressors import Surrogate, SurrogateBenchmark
     from surrogate_nb.table import Benchmark
 
@@ -237,7 +238,7 @@ def run_demo(
     signal, report_metric = _pick_metrics(bench, dataset, hp)
     idx, _ = bench.to_xy(dataset, signal, hp=hp)
     _, Y, seeds = seed_matrix(bench, dataset, signal, hp)
-    agreement = seed_agreement(Y, seeds)
+    agreement = seed_agreement(Y, seeds).to_dict()
     protocol = bench.manifest.get("protocol", {})
     fidelity = {
         k: protocol.get(k)
@@ -435,7 +436,7 @@ def _write_report(out, summary, studies, nb201, bench, dataset, signal, hp, Y, s
     )
     shutil.copyfile(out / headline, out / "headline.png")
     fid = summary["fidelity"]
-    tau = summary["seed_agreement"]["mean_tau"]
+    tau = summary["seed_agreement"]["seed_to_seed_kendall_tau"]
     n_all = 15_625
     label = "Committed table" if summary["committed"] else "Table (given with --table)"
     rep.text(f"![headline](headline.png)\n\n*Headline ({headline}). {cap}*")
@@ -550,7 +551,7 @@ def _write_report(out, summary, studies, nb201, bench, dataset, signal, hp, Y, s
         rep.text(
             "Data: the published NB201 per-run 200-epoch validation accuracies of the "
             "cifar10-valid split (2–3 runs per cell), imported with the wide-table importer. "
-            f"Seed-to-seed Kendall τ: {nb201['seed_agreement']['mean_tau']:.3f}. "
+            f"Seed-to-seed Kendall τ: {nb201['seed_agreement']['seed_to_seed_kendall_tau']:.3f}. "
             "Full report: [nb201-noise/report.md](nb201-noise/report.md).\n\n"
             f"**Verdict.** {nb201['verdict']}\n\n![nb201](nb201-noise/noise_mae.png)"
         )

@@ -2,15 +2,18 @@
 
 `holdout_metrics` fits a surrogate on random cells and scores it on all the others.
 
-Ranking: Kendall τ, sparse Kendall τ (NB301: predictions and truth rounded to 0.1 points first,
-so differences below the benchmark's noise tie), Spearman ρ. Regression: R², RMSE. Uncertainty:
-Gaussian negative log-likelihood (mean over cells, natural log) and the empirical coverage of the
-central 50% and 90% Gaussian intervals mean ± z·std. Computed with scipy / scikit-learn.
+Ranking: Kendall τ, sparse Kendall τ (NB301: predictions and truth rounded to 0.1 points first, so
+differences below the benchmark's noise tie), Spearman ρ, all from `surrogate_nb.ranking`.
+Regression: R², RMSE. Uncertainty: Gaussian negative log-likelihood (mean over cells, natural log)
+and the empirical coverage of the central 50% and 90% Gaussian intervals mean ± z·std. Computed with
+scipy / scikit-learn.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from surrogate_nb import ranking
 
 
 def _arrays(*arrays: object) -> list[np.ndarray]:
@@ -24,25 +27,18 @@ def _arrays(*arrays: object) -> list[np.ndarray]:
 
 
 def kendall_tau(y_true: object, y_pred: object) -> float:
-    """Kendall τ-b between truth and predictions."""
-    from scipy.stats import kendalltau
-
-    t, p = _arrays(y_true, y_pred)
-    return float(kendalltau(t, p).statistic)
+    """Kendall τ-b between truth and predictions (`surrogate_nb.ranking.kendall_tau`)."""
+    return ranking.kendall_tau(*_arrays(y_true, y_pred))
 
 
 def sparse_kendall_tau(y_true: object, y_pred: object, decimals: int = 1) -> float:
     """Kendall τ-b after rounding both to `decimals` (0.1 points for accuracies in percent)."""
-    t, p = _arrays(y_true, y_pred)
-    return kendall_tau(np.round(t, decimals), np.round(p, decimals))
+    return ranking.sparse_kendall_tau(*_arrays(y_true, y_pred), decimals=decimals)
 
 
 def spearman(y_true: object, y_pred: object) -> float:
-    """Spearman rank correlation."""
-    from scipy.stats import spearmanr
-
-    t, p = _arrays(y_true, y_pred)
-    return float(spearmanr(t, p).statistic)
+    """Spearman rank correlation (`surrogate_nb.ranking.spearman`)."""
+    return ranking.spearman(*_arrays(y_true, y_pred))
 
 
 def r2(y_true: object, y_pred: object) -> float:

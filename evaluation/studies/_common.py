@@ -130,33 +130,3 @@ def seed_matrix(
             if v is not None:
                 Y[i, j] = v
     return cells, Y, seeds
-
-
-def seed_agreement(Y: np.ndarray, seeds: Sequence[int] | None = None) -> dict[str, Any]:
-    """Kendall tau between every pair of seeds over the cells both have (mean and per pair).
-
-    Args:
-        Y: (n_cells, n_seeds) per-seed values, NaN where missing (see `seed_matrix`).
-        seeds: the seed of each column (default: column numbers).
-    """
-    seeds = list(seeds) if seeds is not None else list(range(Y.shape[1]))
-    from scipy.stats import kendalltau
-
-    pairs = []
-    for a in range(Y.shape[1]):
-        for b in range(a + 1, Y.shape[1]):
-            ok = np.isfinite(Y[:, a]) & np.isfinite(Y[:, b])
-            if ok.sum() >= 3:
-                tau = float(kendalltau(Y[ok, a], Y[ok, b]).statistic)
-                pairs.append(
-                    {
-                        "col_a": a,
-                        "col_b": b,
-                        "seed_a": seeds[a],
-                        "seed_b": seeds[b],
-                        "cells": int(ok.sum()),
-                        "tau": tau,
-                    }
-                )
-    taus = [p["tau"] for p in pairs]
-    return {"pairs": pairs, "mean_tau": float(np.mean(taus)) if taus else float("nan")}

@@ -25,6 +25,7 @@ from surrogate_nb.evaluation.optimizers import (
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import facts_markdown, table_facts
+from surrogate_nb.ranking import kendall_tau, spearman
 
 DEFAULT_OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZERS)
 
@@ -36,17 +37,9 @@ def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
     """Kendall τ and Spearman ρ between two score vectors over the same optimizers."""
-    from scipy.stats import kendalltau, spearmanr
-
     a, b = np.asarray(a, float), np.asarray(b, float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 2:
-        return {"kendall_tau": float("nan"), "spearman": float("nan"), "n": int(ok.sum())}
-    return {
-        "kendall_tau": float(kendalltau(a[ok], b[ok]).statistic),
-        "spearman": float(spearmanr(a[ok], b[ok]).statistic),
-        "n": int(ok.sum()),
-    }
+    n = int((np.isfinite(a) & np.isfinite(b)).sum())
+    return {"kendall_tau": kendall_tau(a, b), "spearman": spearman(a, b), "n": n}
 
 
 def surrogate_benchmark_for(

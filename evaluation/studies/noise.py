@@ -28,24 +28,21 @@ from surrogate_nb.evaluation.studies._common import (
     facts_markdown,
     fit_predict,
     metric_unit,
-    seed_agreement,
     seed_matrix,
     table_facts,
     usable_sizes,
 )
 from surrogate_nb.evaluation.studies.train_size import DEFAULT_SIZES
+from surrogate_nb.ranking import SEED_AGREEMENT_KEY, kendall_tau, seed_agreement
 
 
 def errors(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     """MAE, RMSE and Kendall τ of `pred` against `target` (both (n,))."""
-    from scipy.stats import kendalltau
-
     d = np.asarray(pred, float) - np.asarray(target, float)
-    tau = kendalltau(pred, target).statistic if len(d) >= 3 else np.nan
     return {
         "mae": float(np.mean(np.abs(d))),
         "rmse": float(np.sqrt(np.mean(d**2))),
-        "kendall_tau": float(tau) if np.isfinite(tau) else float("nan"),
+        "kendall_tau": kendall_tau(pred, target) if len(d) >= 3 else float("nan"),
     }
 
 
@@ -132,7 +129,7 @@ def noise_study(
             f"has {int((n_labels >= 2).sum())}"
         )
     facts = table_facts(benchmark, dataset, metric, hp)
-    agreement = seed_agreement(Y, seeds)
+    agreement = seed_agreement(Y, seeds).to_dict()
     summary = _summarise(runs, tab_runs, models, sizes_used)
     summary.update(
         {"facts": facts, "seed_agreement": agreement, "runs": runs, "tabular_runs": tab_runs}
@@ -142,8 +139,8 @@ def noise_study(
         Path(out), f"Surrogate vs single-seed table (NB301's noise claim) — {dataset}, {metric}"
     )
     report.text(
-        facts_markdown(facts)
-        + f" Seed-to-seed agreement of the table: mean Kendall τ = {agreement['mean_tau']:.3f} "
+        facts_markdown(facts) + " Seed-to-seed agreement of the table: mean Kendall τ = "
+        f"{agreement[SEED_AGREEMENT_KEY]:.3f} "
         f"over {len(agreement['pairs'])} seed pair(s)."
     )
     report.text(

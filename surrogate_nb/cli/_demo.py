@@ -86,5 +86,5 @@ def demo_cmd(
     console.print(
         f"wrote [bold]{out / 'report.md'}[/]: {summary['cells']:,} cells of "
         f"{summary['dataset']} (hp {summary['hp']}), seed-to-seed Kendall τ "
-        f"{summary['seed_agreement']['mean_tau']:.3f}"
+        f"{summary['seed_agreement']['seed_to_seed_kendall_tau']:.3f}"
     )

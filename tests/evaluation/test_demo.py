@@ -22,13 +22,16 @@ def test_demo_quick_on_tiny_table(synthetic_table, table_tools, tmp_path):
     assert (out / "headline.png").stat().st_size > 5_000
     assert "400 of 15,625 cells" in md and "PARTIAL" in md and "given with --table" in md
     assert "SYNTHETIC test table" in md  # the manifest fidelity note is quoted
-    assert "Seed-to-seed agreement" in md and f"{s['seed_agreement']['mean_tau']:.3f}" in md
+    assert (
+        "Seed-to-seed agreement" in md
+        and f"{s['seed_agreement']['seed_to_seed_kendall_tau']:.3f}" in md
+    )
     for sub in ("noise", "leave-out", "compare"):
         assert (out / sub / "report.md").is_file()
         assert json.loads((out / sub / "figures.json").read_text())
     assert s["cells"] == 400 and s["seeds"] == [777, 888]
     assert s["signal"] == "valid_acc" and s["report_metric"] == "test_acc"
-    assert 0 < s["seed_agreement"]["mean_tau"] < 1
+    assert 0 < s["seed_agreement"]["seed_to_seed_kendall_tau"] < 1
     assert "verdict" in s["studies"]["noise"]
     assert json.loads((out / "summary.json").read_text())["cells"] == 400
     assert events.count("stage") == events.count("done") >= 5
@@ -80,4 +83,4 @@ def test_rng_reproducible_demo_summary(synthetic_table, table_tools, tmp_path):
         )
         runs.append(run_demo(cfg, make_surrogate=table_tools["ridge"]))
     assert runs[0]["studies"]["compare"]["means"] == runs[1]["studies"]["compare"]["means"]
-    assert np.isfinite(runs[0]["seed_agreement"]["mean_tau"])
+    assert np.isfinite(runs[0]["seed_agreement"]["seed_to_seed_kendall_tau"])

@@ -38,6 +38,7 @@ from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.ledger import Key, Ledger
 from surrogate_nb.space import NUM_ARCHS, Arch, as_arch
+from surrogate_nb.table import write_table
 
 #: Seed of the uniform cell sample behind `--cells N`.
 CELLS_SEED = 0
@@ -453,8 +454,6 @@ def run_build(
         table = None
         finished = counts["pending"] == 0 and counts["running"] == 0
         if counts["done"] > 0 and (finished or write_partial):
-            from surrogate_nb.table import write_table
-
             records = ledger.results
             if not finished:  # a partial table holds whole cells only: no holes in seeds
                 records = partial(_whole_cells, ledger.results, len(plan.seeds))

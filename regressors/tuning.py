@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import InvalidArchError
+from surrogate_nb.errors import DataError
 from surrogate_nb.ranking import kendall_tau
 from surrogate_nb.regressors.base import BaseRegressor
 
@@ -25,7 +25,7 @@ def split_train_valid(
         raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
     n_valid = max(2, round(n * valid_fraction))
     if n - n_valid < 2:
-        raise InvalidArchError(f"too few training samples ({n}) to hold out a validation split", n)
+        raise DataError(f"too few training samples ({n}) to hold out a validation split", n)
     perm = rng.permutation(n)
     return perm[n_valid:], perm[:n_valid]
 

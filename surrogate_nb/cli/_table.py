@@ -130,7 +130,7 @@ def query_cmd(
 
     b = Benchmark.open(table)
     a = as_arch(int(arch) if arch.strip().isdigit() else arch)
-    value, n = b.query(
+    value, n = b.query_with_count(
         a,
         dataset,
         metric,
@@ -138,7 +138,6 @@ def query_cmd(
         epoch=epoch,
         seed=_seed(seed),
         rng=np.random.default_rng(rng_seed),
-        return_count=True,
     )
     if as_json:
         print(

@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
+from surrogate_nb.errors import UnknownKeyError
+
 A = TypeVar("A")
 
 
@@ -59,7 +61,5 @@ class SearchSpace(abc.ABC, Generic[A]):
         try:
             fn = self.encodings[encoding]
         except KeyError:
-            from surrogate_nb.errors import UnknownKeyError
-
             raise UnknownKeyError("encoding", encoding, sorted(self.encodings)) from None
         return fn([self.as_arch(a) for a in archs])

@@ -42,6 +42,8 @@ import numpy as np
 from surrogate_nb._provenance import git_commit as git_commit  # re-exported (older callers)
 from surrogate_nb._provenance import software_info
 from surrogate_nb.errors import TableFormatError
+from surrogate_nb.space import NUM_ARCHS
+from surrogate_nb.table._types import TrialRecord
 
 #: Version of the layout described above; readers refuse newer versions.
 SCHEMA_VERSION = 1
@@ -187,8 +189,8 @@ class _SettingBuffer:
         if status not in STATUSES:
             raise TableFormatError(f"{where}: status {status!r} not one of {STATUSES}")
         index = int(trial["arch_index"])
-        if not 0 <= index < 15625:
-            raise TableFormatError(f"{where}: arch_index {index} outside 0..15624")
+        if not 0 <= index < NUM_ARCHS:
+            raise TableFormatError(f"{where}: arch_index {index} outside 0..{NUM_ARCHS - 1}")
         self.rows.append(
             (
                 index,
@@ -281,7 +283,7 @@ def _jsonable(obj: Any) -> Any:
 
 def write_table(
     path: str | os.PathLike,
-    trials: Iterable[Mapping[str, Any]],
+    trials: Iterable[TrialRecord],
     *,
     manifest: Mapping[str, Any],
     space: str = "nb201",
@@ -290,7 +292,7 @@ def write_table(
 
     Args:
         path: the table directory to create or replace.
-        trials: TrialRecord dicts (``arch_index``, ``dataset``, ``hp``, ``seed``, ``epochs``,
+        trials: `TrialRecord` dicts (``arch_index``, ``dataset``, ``hp``, ``seed``, ``epochs``,
             ``status``, ``params_m``, ``flops_m``, ``latency_s``, ``train_time_s`` and
             ``curves``: {metric: sequence of T floats, None for an unrecorded epoch}). Curves may
             be lists or numpy arrays. Every trial of one (dataset, hp) has the same T.

@@ -16,6 +16,9 @@ from surrogate_nb.table.importers._safe_pickle import (
     safe_loads,
     safe_torch_load,
 )
+from surrogate_nb.table.importers.nats import import_nats
+from surrogate_nb.table.importers.nb201_pth import import_nb201_pth
+from surrogate_nb.table.importers.wide import import_wide
 
 #: Format names accepted by `import_any` / ``snb import --format``.
 FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss")
@@ -50,16 +53,10 @@ def import_any(
     """Import ``source`` into the table directory ``out`` (format inferred when None)."""
     fmt = format or infer_format(source)
     if fmt in ("csv", "parquet"):
-        from surrogate_nb.table.importers.wide import import_wide
-
         return import_wide(source, out, command=command)
     if fmt == "nb201-pth":
-        from surrogate_nb.table.importers.nb201_pth import import_nb201_pth
-
         return import_nb201_pth(source, out, command=command)
     if fmt == "nats-tss":
-        from surrogate_nb.table.importers.nats import import_nats
-
         return import_nats(source, out, command=command)
     raise UnknownKeyError("import format", fmt, FORMATS)
 

@@ -147,6 +147,17 @@ class Surrogate:
         self.tune_trials = tune_trials
         self.calibration_folds = calibration_folds
 
+    def __repr__(self) -> str:
+        args = {
+            "features": self.features,
+            "target": self.target,
+            "calibrate": self.calibrate,
+            "tune_trials": self.tune_trials,
+            "calibration_folds": self.calibration_folds,
+        }
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        return f"Surrogate({self.regressor!r}, {shown})"
+
     def _prototype(self) -> BaseRegressor:
         """The regressor to copy for fitting; checks the stored arguments."""
         regressor = XGBRegressor() if self.regressor is None else self.regressor

@@ -26,9 +26,9 @@ import torch
 
 from surrogate_nb.exhaustive import EngineOptions, TrainConfig, train_group, train_trial
 from surrogate_nb.exhaustive.datasets import PreparedData
-from surrogate_nb.space import NB201
+from surrogate_nb.space import NB201, NUM_ARCHS
 
-FULL_IMAGES = 15_625 * 200 * 50_000 * 3  # cells x epochs x CIFAR-10 train x seeds
+FULL_IMAGES = NUM_ARCHS * 200 * 50_000 * 3  # cells x epochs x CIFAR-10 train x seeds
 
 
 def synthetic(n: int, classes: int = 10, side: int = 32) -> PreparedData:

@@ -23,20 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from surrogate_nb.evaluation.metrics import METRIC_KEYS
+
 DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared/nb201/nb201_reference_cifar.csv"
 MODELS = ("xgb", "lgb", "ensemble")
 SIZES = (781, 1563)
-KEYS = (
-    "kendall_tau",
-    "sparse_kendall_tau",
-    "spearman",
-    "r2",
-    "rmse",
-    "nll",
-    "coverage_50",
-    "coverage_90",
-    "fit_s",
-)
+KEYS = (*METRIC_KEYS, "fit_s")
 
 
 def main() -> None:
@@ -51,6 +43,7 @@ def main() -> None:
     import torch
 
     from surrogate_nb.evaluation.metrics import holdout_metrics
+    from surrogate_nb.regressors import REGRESSORS, Surrogate
 
     torch.set_num_threads(1)
     frame = pd.read_csv(args.csv, usecols=["index", "cifar10_valid_acc_200"])
@@ -64,7 +57,13 @@ def main() -> None:
     for n in args.sizes:
         for model in args.models:
             runs = [
-                holdout_metrics(idx, y, model=model, train_size=n, rng=np.random.default_rng(s))
+                holdout_metrics(
+                    idx,
+                    y,
+                    surrogate=Surrogate(REGRESSORS[model]()),
+                    train_size=n,
+                    rng=np.random.default_rng(s),
+                )
                 for s in range(args.draws)
             ]
             summary = {

@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from surrogate_nb.evaluation.metrics import all_metrics
-    from surrogate_nb.regressors import Surrogate
+    from surrogate_nb.regressors import REGRESSORS, Surrogate
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers import import_any
 
@@ -62,7 +62,9 @@ def main() -> None:
                     rng = np.random.default_rng(d)
                     train = pool if draws == 1 else rng.choice(pool, n_train, replace=False)
                     t0 = time.perf_counter()
-                    s = Surrogate(model, space="nb101").fit(idx[train], y[train], rng=rng)
+                    s = Surrogate(REGRESSORS[model](), space="nb101").fit(
+                        idx[train], y[train], rng=rng
+                    )
                     fit_s = time.perf_counter() - t0
                     mean, std = s.predict(idx[test])
                     m = all_metrics(y[test], mean, std)

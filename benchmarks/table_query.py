@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from surrogate_nb.space import NUM_ARCHS
+
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 SEEDS = (777, 888, 999)
 T = 200
@@ -43,7 +45,7 @@ METRICS = (
     "test_loss",
     "test_acc",
 )
-N = 15625
+N = NUM_ARCHS
 CHUNK = 3125
 
 

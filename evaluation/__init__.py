@@ -4,11 +4,12 @@ Public names:
 
 * optimizers: `OPTIMIZERS` (name -> class), `make_optimizer`, `BaseOptimizer`, `CellPool`,
   `Trajectory`, `run_repeats`;
-* studies: `train_size_study`, `noise_study`, `leave_out_study`, `compare_study`, `STUDIES`;
+* studies: `train_size_study`, `noise_study`, `leave_out_study`, `compare_study` (each returns
+  a `StudyResult` dataclass);
 * reports: `Report`;
-* the demo: `run_demo`, `default_table_path`.
+* the demo: `run_demo`, `DemoConfig` (`DemoConfig.quick()` / `.full()`), `default_table_path`.
 
-Studies, reports and the demo import matplotlib / the regressors only when called.
+matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from surrogate_nb.evaluation.optimizers import (
 
 _LAZY = {
     "Report": "surrogate_nb.evaluation.report",
-    "STUDIES": "surrogate_nb.evaluation.studies",
     "train_size_study": "surrogate_nb.evaluation.studies",
     "noise_study": "surrogate_nb.evaluation.studies",
     "leave_out_study": "surrogate_nb.evaluation.studies",
     "compare_study": "surrogate_nb.evaluation.studies",
     "run_demo": "surrogate_nb.evaluation.demo",
+    "DemoConfig": "surrogate_nb.evaluation.demo",
     "default_table_path": "surrogate_nb.evaluation.demo",
 }
 
@@ -45,9 +46,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "OPTIMIZERS",
-    "STUDIES",
     "BaseOptimizer",
     "CellPool",
+    "DemoConfig",
     "Report",
     "Trajectory",
     "compare_study",

@@ -2,15 +2,19 @@
 
 `holdout_metrics` fits a surrogate on random cells and scores it on all the others.
 
-Ranking: Kendall τ, sparse Kendall τ (NB301: predictions and truth rounded to 0.1 points first,
-so differences below the benchmark's noise tie), Spearman ρ. Regression: R², RMSE. Uncertainty:
-Gaussian negative log-likelihood (mean over cells, natural log) and the empirical coverage of the
-central 50% and 90% Gaussian intervals mean ± z·std. Computed with scipy / scikit-learn.
+Ranking: Kendall τ, sparse Kendall τ (NB301: predictions and truth rounded to 0.1 points first, so
+differences below the benchmark's noise tie), Spearman ρ, all from `surrogate_nb.ranking`.
+Regression: R², RMSE. Uncertainty: Gaussian negative log-likelihood (mean over cells, natural log)
+and the empirical coverage of the central 50% and 90% Gaussian intervals mean ± z·std. Computed with
+scipy / scikit-learn.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from surrogate_nb import ranking
+from surrogate_nb.regressors import SurrogateModel, fit_on_cells
 
 
 def _arrays(*arrays: object) -> list[np.ndarray]:
@@ -24,25 +28,18 @@ def _arrays(*arrays: object) -> list[np.ndarray]:
 
 
 def kendall_tau(y_true: object, y_pred: object) -> float:
-    """Kendall τ-b between truth and predictions."""
-    from scipy.stats import kendalltau
-
-    t, p = _arrays(y_true, y_pred)
-    return float(kendalltau(t, p).statistic)
+    """Kendall τ-b between truth and predictions (`surrogate_nb.ranking.kendall_tau`)."""
+    return ranking.kendall_tau(*_arrays(y_true, y_pred))
 
 
 def sparse_kendall_tau(y_true: object, y_pred: object, decimals: int = 1) -> float:
     """Kendall τ-b after rounding both to `decimals` (0.1 points for accuracies in percent)."""
-    t, p = _arrays(y_true, y_pred)
-    return kendall_tau(np.round(t, decimals), np.round(p, decimals))
+    return ranking.sparse_kendall_tau(*_arrays(y_true, y_pred), decimals=decimals)
 
 
 def spearman(y_true: object, y_pred: object) -> float:
-    """Spearman rank correlation."""
-    from scipy.stats import spearmanr
-
-    t, p = _arrays(y_true, y_pred)
-    return float(spearmanr(t, p).statistic)
+    """Spearman rank correlation (`surrogate_nb.ranking.spearman`)."""
+    return ranking.spearman(*_arrays(y_true, y_pred))
 
 
 def r2(y_true: object, y_pred: object) -> float:
@@ -82,10 +79,24 @@ def coverage(y_true: object, mean: object, std: object, level: float) -> float:
     return float(np.mean((t >= lo) & (t <= hi)))
 
 
+#: The keys of `all_metrics`, in order.
+METRIC_KEYS: tuple[str, ...] = (
+    "kendall_tau",
+    "sparse_kendall_tau",
+    "spearman",
+    "r2",
+    "rmse",
+    "nll",
+    "coverage_50",
+    "coverage_90",
+)
+
+
 def all_metrics(y_true: object, mean: object, std: object) -> dict[str, float]:
     """Every metric above as a JSON-ready dict.
 
-    Keys: kendall_tau, sparse_kendall_tau, spearman, r2, rmse, nll, coverage_50, coverage_90.
+    Keys: `METRIC_KEYS` (kendall_tau, sparse_kendall_tau, spearman, r2, rmse, nll, coverage_50,
+    coverage_90).
 
     >>> m = all_metrics([1.0, 2.0, 3.0], [1.1, 2.1, 2.9], [0.2, 0.2, 0.2])
     >>> round(m["kendall_tau"], 3), m["coverage_90"]
@@ -107,38 +118,30 @@ def holdout_metrics(
     indices: object,
     y: object,
     *,
-    model: str,
+    surrogate: SurrogateModel,
     train_size: int,
     rng: np.random.Generator,
-    **surrogate_kwargs: object,
 ) -> dict[str, float]:
-    """Fit a `Surrogate` on `train_size` random cells of (indices, y); score it on all the rest.
+    """Fit a copy of `surrogate` on `train_size` random cells of (indices, y) (drawn by
+    `surrogate_nb.regressors.fit_on_cells`); score it on all the rest.
 
     Args:
         indices: cells with a value (int64 NB201 indices, (n,)).
         y: their values (n,).
-        model: regressor name ("xgb", "lgb", "ensemble").
+        surrogate: an unfitted surrogate, e.g. ``Surrogate(XGBRegressor())``; it stays unfitted.
         train_size: number of training cells, drawn uniformly without replacement with `rng`.
         rng: draws the split and drives the fit.
-        **surrogate_kwargs: passed to `surrogate_nb.regressors.Surrogate`.
 
     Returns:
         `all_metrics` on the held-out cells plus n_train, n_test and fit_s (seconds).
+
+    Raises:
+        DataError: `train_size` leaves fewer than 2 test cells.
     """
-    import time
-
-    from surrogate_nb.regressors import Surrogate
-
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     yy = np.asarray(y, dtype=np.float64).reshape(-1)
-    if not 2 <= train_size <= len(idx) - 2:
-        raise ValueError(f"train_size must be in 2..{len(idx) - 2}, got {train_size}")
-    perm = rng.permutation(len(idx))
-    tr, te = perm[:train_size], perm[train_size:]
-    start = time.perf_counter()
-    surrogate = Surrogate(model, **surrogate_kwargs).fit(idx[tr], yy[tr], rng=rng)
-    fit_s = time.perf_counter() - start
-    mean, std = surrogate.predict(idx[te])
-    out = all_metrics(yy[te], mean, std)
-    out.update(n_train=len(tr), n_test=len(te), fit_s=float(fit_s))
+    fit = fit_on_cells(surrogate, idx, yy, rng=rng, train_size=train_size, min_test=2)
+    mean, std = fit.surrogate.predict(idx[fit.test])
+    out = all_metrics(yy[fit.test], mean, std)
+    out.update(n_train=len(fit.train), n_test=len(fit.test), fit_s=float(fit.seconds))
     return out

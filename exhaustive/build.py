@@ -31,11 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
+from surrogate_nb import ranking
+from surrogate_nb._provenance import git_commit
 from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.ledger import Key, Ledger
 from surrogate_nb.space import NUM_ARCHS, Arch, as_arch
+from surrogate_nb.table import write_table
 
 #: Seed of the uniform cell sample behind `--cells N`.
 CELLS_SEED = 0
@@ -251,7 +254,6 @@ def _manifest(
     fidelity: dict,
 ) -> dict:
     from surrogate_nb.exhaustive.trainer import curve_names
-    from surrogate_nb.table._format import git_commit
 
     complete = counts["pending"] == 0 and counts["running"] == 0
     return {
@@ -293,12 +295,11 @@ def _manifest(
 def seed_agreement(records: Iterable[dict]) -> dict:
     """How well one seed ranks cells like another: the fidelity's noise, for the manifest.
 
-    Mean pairwise Kendall τ between seeds of the final validation accuracy (the first of
-    ``x-valid_acc``, ``valid_acc``, ``test_acc`` that the records hold), over the cells that
-    every seed finished. τ near 1: one seed suffices to rank; near 0: rankings are noise.
+    `surrogate_nb.ranking.seed_agreement` (mean pairwise Kendall τ between seeds, each pair over
+    the cells both seeds finished) of the final validation accuracy: the first of
+    ``x-valid_acc``, ``valid_acc``, ``test_acc`` that the records hold. τ near 1: one seed
+    suffices to rank; near 0: rankings are noise.
     """
-    from scipy.stats import kendalltau
-
     finals: dict[int, dict[int, float]] = {}
     metric = None
     for r in records:
@@ -308,19 +309,15 @@ def seed_agreement(records: Iterable[dict]) -> dict:
         if r.get("status") == "ok" and value is not None:
             finals.setdefault(r["arch_index"], {})[r["seed"]] = float(value)
     seeds = sorted({s for v in finals.values() for s in v})
-    full = [v for v in finals.values() if len(v) == len(seeds)]
-    taus = [  # too few cells for a rank correlation: none
-        float(kendalltau([v[a] for v in full], [v[b] for v in full]).statistic)
-        for i, a in enumerate(seeds)
-        for b in seeds[i + 1 :]
-        if len(full) > 2
-    ]
+    Y = np.asarray([[v.get(s, np.nan) for s in seeds] for v in finals.values()], np.float64)
+    agreement = ranking.seed_agreement(Y.reshape(len(finals), len(seeds)), seeds)
+    tau = agreement.seed_to_seed_kendall_tau
     return {
         "cells": len(finals),
-        "cells_with_all_seeds": len(full),
+        "cells_with_all_seeds": sum(len(v) == len(seeds) for v in finals.values()),
         "metric": metric,
-        "seed_to_seed_kendall_tau": float(np.mean(taus)) if taus else None,
-        "pairwise_kendall_tau": taus,
+        ranking.SEED_AGREEMENT_KEY: tau if np.isfinite(tau) else None,
+        "pairwise_kendall_tau": [p.tau for p in agreement.pairs],
     }
 
 
@@ -457,8 +454,6 @@ def run_build(
         table = None
         finished = counts["pending"] == 0 and counts["running"] == 0
         if counts["done"] > 0 and (finished or write_partial):
-            from surrogate_nb.table import write_table
-
             records = ledger.results
             if not finished:  # a partial table holds whole cells only: no holes in seeds
                 records = partial(_whole_cells, ledger.results, len(plan.seeds))

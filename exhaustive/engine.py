@@ -45,6 +45,7 @@ from surrogate_nb.exhaustive.trainer import (
     write_epoch,
 )
 from surrogate_nb.space import EDGES, OPS, Arch, as_arch
+from surrogate_nb.table import TrialRecord
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def train_group(
     config: TrainConfig,
     device: str | torch.device = "cpu",
     options: EngineOptions | None = None,
-) -> list[dict]:
+) -> list[TrialRecord]:
     """Train K trials [(arch, seed), ...] together; returns their TrialRecords in order.
 
     Per-trial times (train_time, eval times, train_time_s) are the fused wall time divided by K

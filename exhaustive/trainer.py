@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
 from surrogate_nb.space import as_arch
+from surrogate_nb.table import TrialRecord
 
 # ---- shared data path (the engine calls these too) --------------------------------------------
 
@@ -160,7 +161,7 @@ def trial_costs(arch, data: PreparedData, config: TrainConfig) -> tuple[float, f
     )
 
 
-def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> dict:
+def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> TrialRecord:
     """A TrialRecord with every curve filled with None (filled in epoch by epoch)."""
     params, flops = trial_costs(arch, data, config)
     return {
@@ -216,7 +217,7 @@ def _evaluate(net, x_u8, y, mean, std, batch, device) -> tuple[float, int, int, 
 
 def train_trial(
     arch, data: PreparedData, config: TrainConfig, seed: int, device: str | torch.device = "cpu"
-) -> dict:
+) -> TrialRecord:
     """Train one trial with the plain fp32 loop and return its TrialRecord dict.
 
     A non-finite training loss ends the trial with status "diverged" (remaining epochs None); it

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from surrogate_nb.errors import InvalidArchError, NotFittedError
+from surrogate_nb.errors import DataError, NotFittedError
 
 
 def seed_from(random_state: int | np.random.Generator | None) -> int:
@@ -37,21 +37,19 @@ def check_xy(X: object, y: object | None = None) -> tuple[np.ndarray, np.ndarray
     """X as a 2-d float32 array (and y as a 1-d float64 of matching length), finite values only."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2:
-        raise InvalidArchError(
-            f"X must be 2-d (n_samples, n_features), got shape {X.shape}", X.shape
-        )
+        raise DataError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}", X.shape)
     if y is None:
         return X, None
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if len(y) != len(X):
-        raise InvalidArchError(f"X has {len(X)} rows but y has {len(y)} values", len(y))
+        raise DataError(f"X has {len(X)} rows but y has {len(y)} values", len(y))
     if not np.all(np.isfinite(y)):
-        raise InvalidArchError(
+        raise DataError(
             f"y holds {int((~np.isfinite(y)).sum())} non-finite values; drop missing cells first",
             y,
         )
     if len(y) < 2:
-        raise InvalidArchError(f"need at least 2 training samples, got {len(y)}", len(y))
+        raise DataError(f"need at least 2 training samples, got {len(y)}", len(y))
     return X, y
 
 
@@ -60,6 +58,8 @@ class BaseRegressor(ABC):
 
     #: Registry name, also written into saved models.
     name: ClassVar[str] = ""
+    #: Cross-validation folds `Surrogate` calibrates with by default (fewer for costly fits).
+    calibration_folds: ClassVar[int] = 5
 
     # ---- sklearn-style parameters -------------------------------------------------------------
 
@@ -102,7 +102,7 @@ class BaseRegressor(ABC):
         self._check_fitted()
         X, _ = check_xy(X)
         if X.shape[1] != self.n_features_in_:
-            raise InvalidArchError(
+            raise DataError(
                 f"X has {X.shape[1]} features; the model was fitted on {self.n_features_in_}",
                 X.shape,
             )

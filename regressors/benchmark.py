@@ -7,6 +7,7 @@ draw (``seed="sample"`` with ``rng``) for any cell of the space (NB201's 15,625,
 value, so only the last epoch exists and integer seeds are refused. ``params_m`` / ``flops_m``
 come from the space's network counters (`SearchSpace.counters`); ``latency_s`` /
 ``train_time_s`` from an optional tabular benchmark.
+Implements `surrogate_nb.table.BenchmarkLike`; `from_table` is the one way to fit one.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from surrogate_nb.errors import ModelFormatError, UnknownKeyError
+from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
 from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.space import SearchSpace, get_space
+from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
 
-_COSTS = ("params_m", "flops_m", "latency_s", "train_time_s")
 _INDEX = "surrogates.json"
 
 
@@ -41,7 +43,8 @@ class SurrogateBenchmark:
         table: optional tabular `Benchmark` for measured costs (latency, train time) and epochs.
 
     >>> import numpy as np
-    >>> s = Surrogate("lgb", params={"n_estimators": 20}, calibrate=False)
+    >>> from surrogate_nb.regressors import LGBRegressor
+    >>> s = Surrogate(LGBRegressor(n_estimators=20), calibrate=False)
     >>> s = s.fit(np.arange(40), np.linspace(80, 90, 40), rng=np.random.default_rng(0))
     >>> b = SurrogateBenchmark({("cifar10-valid", "valid_acc", "200"): s})
     >>> isinstance(b.query(5, "cifar10-valid", "valid_acc"), float)
@@ -50,46 +53,61 @@ class SurrogateBenchmark:
 
     def __init__(
         self,
-        surrogates: Mapping[tuple[str, str, str | None], Surrogate],
+        surrogates: Mapping[tuple[str, str, str | None], SurrogateModel],
         *,
-        table: Any | None = None,
+        table: BenchmarkLike | None = None,
     ) -> None:
         self.surrogates = {
             (d, m, None if h is None else str(h)): s for (d, m, h), s in surrogates.items()
         }
         self.table = table
+        self.path = None
         spaces = {s.space for s in self.surrogates.values()}
         if len(spaces) > 1:
             raise UnknownKeyError(
                 "search space mix", sorted(spaces), [], "every surrogate must model one space"
             )
-        self.space: SearchSpace = get_space(spaces.pop() if spaces else "nb201")
+        self._space: SearchSpace = get_space(spaces.pop() if spaces else "nb201")
+        if table is not None and table.space is not self._space:
+            raise UnknownKeyError(
+                "table space", table.space.name, [self._space.name], "the surrogates' space"
+            )
 
     @classmethod
     def from_table(
         cls,
-        table: Any,
+        table: BenchmarkLike,
         dataset: str,
-        metric: str,
+        metrics: str | Sequence[str],
         hp: str | None = None,
         *,
         rng: np.random.Generator,
-        model: str = "xgb",
+        surrogate: SurrogateModel | None = None,
         train_size: int | None = None,
-        **surrogate_kwargs: Any,
     ) -> SurrogateBenchmark:
-        """Fit one surrogate on `table` (all cells, or `train_size` random ones) and wrap it."""
-        surrogate, _ = fit_from_table(
-            table,
-            dataset,
-            metric,
-            hp,
-            rng=rng,
-            model=model,
-            train_size=train_size,
-            **surrogate_kwargs,
-        )
-        return cls({(dataset, metric, hp): surrogate}, table=table)
+        """Fit a copy of `surrogate` (default ``Surrogate()``) per metric on `table` (every
+        cell with a value, or `train_size` random ones; `fit_from_table`) and wrap them."""
+        names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
+        fitted = {
+            (dataset, m, hp): fit_from_table(
+                table, dataset, m, hp, rng=rng, surrogate=surrogate, train_size=train_size
+            ).surrogate
+            for m in names
+        }
+        return cls(fitted, table=table)
+
+    @property
+    def space(self) -> SearchSpace:
+        """The space every surrogate models (NB201 when there are none)."""
+        return self._space
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """What answers: the surrogates' keys, and the table's manifest when there is one."""
+        return {
+            "surrogates": [_key(*k) for k in self.surrogates],
+            **({"table": dict(self.table.manifest)} if self.table is not None else {}),
+        }
 
     # ---- lookups ------------------------------------------------------------------------------
 
@@ -97,9 +115,20 @@ class SurrogateBenchmark:
         """Datasets that have a surrogate."""
         return sorted({d for d, _, _ in self.surrogates})
 
-    def metrics(self, dataset: str) -> list[str]:
-        """Metrics with a surrogate for `dataset`, plus the cost metrics."""
-        return sorted({m for d, m, _ in self.surrogates if d == dataset}) + list(_COSTS)
+    def metrics(self, dataset: str | None = None, hp: str | None = None) -> list[str]:
+        """Metrics with a surrogate (for `dataset`, all when None), plus the cost metrics."""
+        names = {m for d, m, h in self.surrogates if dataset in (None, d) and hp in (None, h)}
+        return sorted(names) + list(COST_COLUMNS)
+
+    def seeds(self, dataset: str, hp: str | None = None) -> list[int]:
+        """None: a surrogate models the mean over seeds, it has no per-seed values."""
+        return []
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int | None:
+        """The table's T for (dataset, hp); None without a table or when it lacks the dataset."""
+        if self.table is None or dataset not in self.table.datasets():
+            return None
+        return self.table.epochs(dataset, hp)
 
     def _surrogate(self, dataset: str, metric: str, hp: str | None) -> Surrogate:
         hp = None if hp is None else str(hp)
@@ -136,7 +165,7 @@ class SurrogateBenchmark:
         epoch: int | None = None,
         seed: int | str | None = None,
         rng: np.random.Generator | None = None,
-    ) -> Any:
+    ) -> float | np.ndarray:
         """The surrogate's value of one cell (float) or many (float64 array).
 
         Args:
@@ -154,7 +183,7 @@ class SurrogateBenchmark:
         idx = self.space.as_indices(arch)
         scalar = idx.ndim == 0
         idx = np.atleast_1d(idx)
-        if metric in _COSTS:
+        if metric in COST_COLUMNS:
             out = np.asarray([self.cost(int(i), dataset, hp)[metric] for i in idx])
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
@@ -174,15 +203,37 @@ class SurrogateBenchmark:
             )
         return float(out[0]) if scalar else np.asarray(out, dtype=np.float64)
 
+    def query_with_count(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[float, int] | tuple[np.ndarray, np.ndarray]:
+        """`query` and the number of measured seeds behind each value: 0, a prediction."""
+        out = self.query(arch, dataset, metric, hp, epoch, seed, rng)
+        return (out, 0) if isinstance(out, float) else (out, np.zeros(len(out), np.int64))
+
+    def to_xy(
+        self,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | None = None,
+        epoch: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every cell of the space and its prediction: ``(indices int64, values float64)``."""
+        idx = np.arange(int(self.space.size), dtype=np.int64)
+        return idx, self.query(idx, dataset, metric, hp, epoch, seed)
+
     def _check_epoch(self, dataset: str, hp: str | None, epoch: Any) -> None:
         if epoch is None:
             return
-        last = None
-        if self.table is not None:
-            try:
-                last = self.table.epochs(dataset, hp) - 1
-            except Exception:  # the table may not hold this dataset
-                last = None
+        T = self.epochs(dataset, hp)
+        last = None if T is None else T - 1
         if last is None or epoch not in (last, -1):
             raise UnknownKeyError(
                 "epoch",
@@ -191,20 +242,22 @@ class SurrogateBenchmark:
                 "surrogates model the final epoch only; pass epoch=None",
             )
 
-    def cost(self, arch: Any, dataset: str, hp: str | None = None) -> dict[str, float]:
+    def cost(self, arch: Any, dataset: str, hp: str | None = None) -> Costs:
         """Costs of one cell: params_m and flops_m from the network counters (NaN for an unknown
         dataset unless the table has them); latency_s, train_time_s and train_time_per_epoch_s
         from the tabular benchmark if one was given, else NaN."""
-        out = dict.fromkeys((*_COSTS, "train_time_per_epoch_s"), float("nan"))
+        out = dict.fromkeys((*COST_COLUMNS, "train_time_per_epoch_s"), float("nan"))
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
                 out.update(self.table.cost(arch, dataset, hp))
-        out.update(self.space.counters(arch, dataset))
-        for metric in _COSTS:  # a surrogate of a cost (e.g. NB-101's train time) answers for it
+        from surrogate_nb.network import counters  # torch: imported on first use
+
+        out.update(counters(self.space.name, arch, dataset))
+        for metric in COST_COLUMNS:  # a surrogate of a cost (NB-101 train time) answers for it
             key = (dataset, metric, None if hp is None else str(hp))
             if key in self.surrogates:
                 out[metric] = float(self.surrogates[key].predict([self.space.index_of(arch)])[0][0])
-        return out
+        return Costs(**out)
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -223,7 +276,9 @@ class SurrogateBenchmark:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, table: Any | None = None) -> SurrogateBenchmark:
+    def load(
+        cls, path: str | os.PathLike, *, table: BenchmarkLike | None = None
+    ) -> SurrogateBenchmark:
         """Read a directory written by `save`.
 
         Raises:
@@ -244,41 +299,3 @@ class SurrogateBenchmark:
             for e in entries
         }
         return cls(surrogates, table=table)
-
-
-def fit_from_table(
-    table: Any,
-    dataset: str,
-    metric: str,
-    hp: str | None = None,
-    *,
-    rng: np.random.Generator,
-    model: str = "xgb",
-    train_size: int | None = None,
-    **surrogate_kwargs: Any,
-) -> tuple[Surrogate, np.ndarray]:
-    """Fit a `Surrogate` on a tabular benchmark's seed-averaged final values.
-
-    Args:
-        table: a `surrogate_nb.table.Benchmark`.
-        dataset, metric, hp: what to model (as in `Benchmark.to_xy`).
-        rng: draws the training cells and drives the fit.
-        model: registry name.
-        train_size: number of random cells to train on (None = every cell with a value).
-        **surrogate_kwargs: passed to `Surrogate`.
-
-    Returns:
-        (fitted surrogate, indices of the training cells).
-    """
-    idx, y = table.to_xy(dataset, metric, hp=hp)
-    if train_size is not None:
-        if not 2 <= train_size <= len(idx):
-            raise ValueError(
-                f"train_size must be in 2..{len(idx)} (cells with a value), got {train_size}"
-            )
-        pick = np.sort(rng.choice(len(idx), size=train_size, replace=False))
-        idx, y = idx[pick], y[pick]
-    desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
-    surrogate_kwargs.setdefault("space", table.space.name)
-    surrogate = Surrogate(model, **surrogate_kwargs).fit(idx, y, rng=rng, target_description=desc)
-    return surrogate, idx

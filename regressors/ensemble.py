@@ -55,6 +55,7 @@ class DeepEnsembleRegressor(BaseRegressor):
     """
 
     name = "ensemble"
+    calibration_folds = 2
 
     def __init__(
         self,

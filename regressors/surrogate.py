@@ -34,7 +34,6 @@ refuses a missing, tampered, unknown or newer file with `ModelFormatError`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -45,8 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import InvalidArchError, ModelFormatError, NotFittedError, UnknownKeyError
+from surrogate_nb._provenance import library_versions
+from surrogate_nb.errors import DataError, ModelFormatError, NotFittedError, UnknownKeyError
+from surrogate_nb.regressors.base import BaseRegressor
+from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
+from surrogate_nb.regressors.lgb import LGBRegressor
+from surrogate_nb.regressors.tuning import tune
+from surrogate_nb.regressors.xgb import XGBRegressor
 from surrogate_nb.space import get_space
 
 FORMAT = "surrogate-nb/surrogate"
@@ -67,10 +72,11 @@ _DIRECT_CALLS = 8
 _DIRECT_MAX = 64
 
 
-def _registry() -> dict[str, type]:
-    from surrogate_nb.regressors import REGRESSORS
-
-    return REGRESSORS
+#: Regressor classes by the name saved models record (`BaseRegressor.name`); `Surrogate.load`
+#: rebuilds a saved model from it, the CLI's ``--model`` maps names through it.
+REGRESSORS: dict[str, type[BaseRegressor]] = {
+    cls.name: cls for cls in (XGBRegressor, LGBRegressor, DeepEnsembleRegressor)
+}
 
 
 def _forward(y: np.ndarray, transform: str) -> np.ndarray:
@@ -108,33 +114,26 @@ def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a saved model depends on."""
-    import importlib.metadata as md
-
-    out = {}
-    for dist in ("surrogate-nb", "numpy", "xgboost", "lightgbm", "torch", "optuna"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[dist] = md.version(dist)
-    return out
-
-
 class Surrogate:
     """A fitted performance model of NB201 cells with calibrated uncertainty.
 
     Args:
-        model: registry name: ``"xgb"``, ``"lgb"`` or ``"ensemble"``.
+        regressor: an unfitted `BaseRegressor` (e.g. ``XGBRegressor(n_members=5)``); it is a
+            prototype: `fit` fits a fresh copy of it, so one instance can be fitted many times.
+            Default ``XGBRegressor()``.
         features: a feature set of the space (`SearchSpace.feature_sets`); default ``"full"``.
         space: the search space of the cells (``"nb201"``, ``"nb101"``), stored in saved models.
-        params: constructor arguments of the regressor (override its defaults; tuned ones win).
         target: target transform, one of `TRANSFORMS`.
         calibrate: scale the std by cross-validation on the training data (module docstring).
-        tune_trials: Optuna trial budget (0 = use the defaults / `params`).
-        calibration_folds: folds of the calibration (None: 5 for trees, 2 for the ensemble,
-            whose fits cost more).
+        tune_trials: Optuna trial budget (0 = the regressor's parameters as given).
+        calibration_folds: folds of the calibration (None: the regressor's
+            ``calibration_folds``, 5 for trees, 2 for the ensemble, whose fits cost more).
+
+    ``__init__`` only stores its arguments; `fit` checks them.
 
     >>> import numpy as np
-    >>> s = Surrogate("lgb", params={"n_estimators": 20}, calibrate=False)
+    >>> from surrogate_nb.regressors import LGBRegressor
+    >>> s = Surrogate(LGBRegressor(n_estimators=20), calibrate=False)
     >>> s = s.fit(np.arange(50), np.linspace(80, 90, 50), rng=np.random.default_rng(0))
     >>> s.predict([0, 1])[0].shape
     (2,)
@@ -142,35 +141,52 @@ class Surrogate:
 
     def __init__(
         self,
-        model: str = "xgb",
+        regressor: BaseRegressor | None = None,
         *,
         features: str = "full",
-        params: dict[str, Any] | None = None,
         target: str = "auto",
         calibrate: bool = True,
         tune_trials: int = 0,
         calibration_folds: int | None = None,
         space: str = "nb201",
     ) -> None:
-        if model not in _registry():
-            raise UnknownKeyError("surrogate model", model, sorted(_registry()))
-        if target not in TRANSFORMS:
-            raise UnknownKeyError("target transform", target, TRANSFORMS)
-        check_features(features, space)
-        allowed = [p for p in _registry()[model]._param_names() if p != "random_state"]
-        for key in params or {}:
-            if key not in allowed:
-                raise UnknownKeyError(
-                    f"{model} parameter", key, allowed, "random_state comes from fit's rng"
-                )
-        self.model = model
+        self.regressor = regressor
         self.features = features
-        self.params = dict(params or {})
         self.target = target
         self.calibrate = calibrate
         self.tune_trials = tune_trials
         self.calibration_folds = calibration_folds
         self.space = space
+
+    def __repr__(self) -> str:
+        args = {
+            "features": self.features,
+            "target": self.target,
+            "calibrate": self.calibrate,
+            "tune_trials": self.tune_trials,
+            "calibration_folds": self.calibration_folds,
+            "space": self.space,
+        }
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        return f"Surrogate({self.regressor!r}, {shown})"
+
+    def _prototype(self) -> BaseRegressor:
+        """The regressor to copy for fitting; checks the stored arguments."""
+        regressor = XGBRegressor() if self.regressor is None else self.regressor
+        if not isinstance(regressor, BaseRegressor):
+            raise TypeError(
+                f"regressor must be a BaseRegressor instance such as XGBRegressor(), got "
+                f"{regressor!r}; names ({sorted(REGRESSORS)}) are for the CLI's --model"
+            )
+        if self.target not in TRANSFORMS:
+            raise UnknownKeyError("target transform", self.target, TRANSFORMS)
+        check_features(self.features, self.space)
+        return regressor
+
+    @property
+    def model(self) -> str:
+        """Name of the regressor (``"xgb"``, ``"lgb"``, ``"ensemble"``), as saved models record."""
+        return (XGBRegressor if self.regressor is None else type(self.regressor)).name
 
     # ---- fitting ------------------------------------------------------------------------------
 
@@ -195,15 +211,17 @@ class Surrogate:
             self.
 
         Raises:
-            InvalidArchError: bad cells, mismatched lengths, non-finite y, or y outside the
-                transform's range.
+            InvalidArchError: bad cells.
+            DataError: mismatched lengths, non-finite y, or y outside the transform's range.
+            TypeError: `regressor` is not a `BaseRegressor` instance.
         """
+        prototype = self._prototype()
         idx = self._indices(archs)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(idx) != len(y):
-            raise InvalidArchError(f"{len(idx)} cells but {len(y)} targets", len(y))
+            raise DataError(f"{len(idx)} cells but {len(y)} targets", len(y))
         if not np.all(np.isfinite(y)):
-            raise InvalidArchError(
+            raise DataError(
                 f"{int((~np.isfinite(y)).sum())} targets are NaN/inf; drop missing cells first", y
             )
         transform = self.target
@@ -211,23 +229,21 @@ class Surrogate:
             in_range = y.size and y.min() >= 0 and y.max() < LOG_ERROR_BOUND and y.max() > 1
             transform = "log_error" if in_range else "identity"
         if transform == "log_error" and y.max() >= LOG_ERROR_BOUND:
-            raise InvalidArchError(
+            raise DataError(
                 f"target 'log_error' needs every y < {LOG_ERROR_BOUND}, got max {y.max()}; use "
                 "target='identity'",
                 float(y.max()),
             )
         X = self._X(idx)
         t = _forward(y, transform)
-        cls = _registry()[self.model]
-        params = dict(self.params)
+        cls = type(prototype)
+        params = {k: v for k, v in prototype.get_params().items() if k != "random_state"}
         if self.tune_trials > 0:
-            from surrogate_nb.regressors.tuning import tune
-
             params = tune(cls, X, t, n_trials=self.tune_trials, rng=rng, fixed=params)
         scale = 1.0
         calib: dict[str, float] = {}
         if self.calibrate and len(y) >= 20:
-            folds = self.calibration_folds or (2 if self.model == "ensemble" else 5)
+            folds = self.calibration_folds or cls.calibration_folds
             z = self._cross_validated_z(cls, params, X, t, y, transform, int(folds), rng)
             scale = float(max(np.quantile(z, 0.9) / _Z90, 1e-3))
             calib = {
@@ -408,7 +424,7 @@ class Surrogate:
                 raise ModelFormatError(f"{path}: model file {name!r} is missing")
             if _sha256(fpath) != digest:
                 raise ModelFormatError(f"{fpath}: checksum mismatch; the file was changed")
-        if model not in _registry():
+        if model not in REGRESSORS:
             raise ModelFormatError(f"{mpath}: unknown model {model!r}")
         if transform not in TRANSFORMS[1:]:
             raise ModelFormatError(f"{mpath}: unknown target transform {transform!r}")
@@ -424,17 +440,20 @@ class Surrogate:
                 f"{mpath}: feature set {features!r} differs from this version's; refit the model"
             )
         try:
+            regressor = REGRESSORS[model](
+                **{k: v for k, v in params.items() if k != "random_state"}
+            )
             out = cls(
-                model,
+                regressor,
                 features=features,
-                params={k: v for k, v in params.items() if k != "random_state"},
                 target=m["target"].get("configured", "auto"),
                 space=space,
             )
+            out._prototype()
         except (UnknownKeyError, TypeError) as exc:
             raise ModelFormatError(f"{mpath}: parameters do not fit this version: {exc}") from exc
         try:
-            out.regressor_ = _registry()[model].load_model(path, params, n_features)
+            out.regressor_ = REGRESSORS[model].load_model(path, params, n_features)
         except ModelFormatError:
             raise
         except Exception as exc:

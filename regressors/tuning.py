@@ -1,9 +1,9 @@
 """Hyper-parameter tuning with Optuna TPE on a validation split of the training data only.
 
-The objective is Kendall τ (scipy) between the validation predictions and truth, the quantity the
-surrogate is judged on. The split is drawn from the caller's `rng`, the TPE sampler is seeded from
-it too, and the trial budget is fixed, so the same inputs give the same parameters. Test cells
-never reach this module: callers pass their training rows only.
+The objective is Kendall τ (`surrogate_nb.ranking`) between the validation predictions and truth,
+the quantity the surrogate is judged on. The split is drawn from the caller's `rng`, the TPE sampler
+is seeded from it too, and the trial budget is fixed, so the same inputs give the same parameters.
+Test cells never reach this module: callers pass their training rows only.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import InvalidArchError
+from surrogate_nb.errors import DataError
+from surrogate_nb.ranking import kendall_tau
 from surrogate_nb.regressors.base import BaseRegressor
 
 
@@ -24,7 +25,7 @@ def split_train_valid(
         raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
     n_valid = max(2, round(n * valid_fraction))
     if n - n_valid < 2:
-        raise InvalidArchError(f"too few training samples ({n}) to hold out a validation split", n)
+        raise DataError(f"too few training samples ({n}) to hold out a validation split", n)
     perm = rng.permutation(n)
     return perm[n_valid:], perm[:n_valid]
 
@@ -56,7 +57,6 @@ def tune(
         `fixed` updated with the best trial's parameters.
     """
     import optuna
-    from scipy.stats import kendalltau
 
     fixed = dict(fixed or {})
     if n_trials <= 0:
@@ -71,8 +71,8 @@ def tune(
             params["n_members"] = tuning_members
         params["random_state"] = model_seed
         mean, _ = model_cls(**params).fit(X[tr], y[tr]).predict(X[va])
-        tau = kendalltau(mean, y[va]).statistic
-        return float(tau) if np.isfinite(tau) else -1.0
+        tau = kendall_tau(mean, y[va])
+        return tau if np.isfinite(tau) else -1.0
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=sampler)

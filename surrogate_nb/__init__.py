@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from surrogate_nb._provenance import __version__
 from surrogate_nb.errors import (
     InvalidArchError,
     SurrogateNBError,
@@ -20,8 +21,6 @@ from surrogate_nb.errors import (
     UnknownKeyError,
 )
 from surrogate_nb.space import Arch, all_archs
-
-__version__ = "0.1.0"
 
 #: Names served lazily: name -> module that defines it.
 _LAZY = {

@@ -79,3 +79,18 @@ class ModelFormatError(SurrogateNBError, ValueError):
 
 class BuildError(SurrogateNBError, RuntimeError):
     """The exhaustive build cannot go on (inconsistent ledger, bad shard, bad cell list)."""
+
+
+class DataError(SurrogateNBError, ValueError):
+    """Training or scoring data of the wrong shape, length or values (NaN targets, too few rows).
+
+    Attributes:
+        value: the offending value (a shape, a length, the bad array).
+    """
+
+    def __init__(self, message: str, value: object = None) -> None:
+        super().__init__(message)
+        self.value = value
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.value))

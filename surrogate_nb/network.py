@@ -1,4 +1,6 @@
-"""The NB201 network (``TinyNetwork``), and NB201's parameter and FLOP counts.
+"""The NB201 network (``TinyNetwork``), NB201's parameter and FLOP counts, and the one entry
+point for every space's network: `build_network` takes an NB201 `Arch` or an NB-101 `Cell`
+(`surrogate_nb.nb101_network`), `counters` gives params/FLOPs for any space.
 
 Layout (C=16, N=5): stem Conv3x3(in→C, no bias) + BN · N cells @C ·
 ResNet block C→2C (stride 2) · N cells @2C · ResNet block 2C→4C · N cells @4C ·
@@ -19,7 +21,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from surrogate_nb.space import EDGES, Arch, as_arch
+from surrogate_nb.space import EDGES, NB101, Arch, Cell, as_arch, nb101_cost
 
 
 class ReLUConvBN(nn.Sequential):
@@ -116,8 +118,9 @@ class TinyNetwork(nn.Module):
 
 def build_network(
     arch: object, num_classes: int, C: int = 16, N: int = 5, in_channels: int = 3
-) -> TinyNetwork:
-    """NB201's TinyNetwork for `arch` (an Arch, index or NB201 string).
+) -> nn.Module:
+    """The network of a cell: NB201's TinyNetwork for an `Arch` (or index / NB201 string), the
+    NB-101 network for a `Cell` (`C` and `N` apply to NB201 only).
 
     Args:
         arch: the cell.
@@ -126,6 +129,10 @@ def build_network(
         N: cells per stage (5 in NB201).
         in_channels: image channels (3; 1 for grey-scale data such as Fashion-MNIST).
     """
+    if isinstance(arch, Cell):
+        from surrogate_nb.nb101_network import build_network as build_nb101
+
+        return build_nb101(arch, num_classes, in_channels)
     return TinyNetwork(as_arch(arch), num_classes, C=C, N=N, in_channels=in_channels)
 
 
@@ -214,3 +221,22 @@ COST_SETTINGS: dict[str, tuple[int, int]] = {
     "cifar100": (100, 32),
     "ImageNet16-120": (120, 16),
 }
+
+
+def counters(space: str, arch: object, dataset: str) -> dict[str, float]:
+    """``params_m`` / ``flops_m`` of a cell's network for a dataset setting whose network the
+    space defines (NB201: `COST_SETTINGS`, cifar10-valid as cifar10; NB-101: cifar10), else ``{}``.
+    """
+    if space == "nb101":
+        if dataset != "cifar10":
+            return {}
+        params, flops = nb101_cost.network_costs(NB101.as_arch(arch), 10)
+        return {"params_m": params / 1e6, "flops_m": flops / 1e6}
+    setting = COST_SETTINGS.get("cifar10" if dataset == "cifar10-valid" else dataset)
+    if setting is None:
+        return {}
+    classes, res = setting
+    return {
+        "params_m": count_params(arch, classes),
+        "flops_m": count_flops(arch, classes, resolution=res),
+    }

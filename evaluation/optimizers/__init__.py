@@ -1,6 +1,7 @@
 """NAS optimizers that run on any benchmark with the `query`/`cost` API under simulated time.
 
-Pick one by name through `OPTIMIZERS` (the CLI does) or pass an instance:
+Library calls (studies, the demo) take instances; `OPTIMIZERS` / `make_optimizer` map the CLI's
+names to classes:
 
 >>> from surrogate_nb.evaluation.optimizers import OPTIMIZERS, make_optimizer
 >>> sorted(OPTIMIZERS)
@@ -32,6 +33,11 @@ OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
 }
 
 
+def default_optimizers() -> list[BaseOptimizer]:
+    """One instance of every optimizer with its default settings, in `OPTIMIZERS` order."""
+    return [cls() for cls in OPTIMIZERS.values()]
+
+
 def make_optimizer(name: str, **kwargs: Any) -> BaseOptimizer:
     """A new optimizer by registry name.
 
@@ -56,6 +62,7 @@ __all__ = [
     "RegularizedEvolution",
     "Reinforce",
     "Trajectory",
+    "default_optimizers",
     "make_optimizer",
     "run_repeats",
 ]

@@ -25,8 +25,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
+from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.space import NB201, SearchSpace
+from surrogate_nb.table import BenchmarkLike, Costs
 
 # ---------------------------------------------------------------------------------------------
 # The searchable cells
@@ -176,7 +177,7 @@ class Trajectory:
 # The contract
 
 
-def _cost_of(cost: dict[str, Any], epochs: int | None, total_epochs: int | None) -> float:
+def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float:
     """Simulated seconds for training a cell for `epochs` epochs (None = the table's full run)."""
     per_epoch = cost.get("train_time_per_epoch_s")
     total = cost.get("train_time_s")
@@ -230,7 +231,7 @@ class BaseOptimizer(abc.ABC):
 
     def run(
         self,
-        benchmark: Any,
+        benchmark: BenchmarkLike,
         dataset: str,
         metric: str,
         hp: str | None = None,
@@ -247,8 +248,8 @@ class BaseOptimizer(abc.ABC):
         """Run this optimizer against `benchmark` under a simulated wall-clock budget.
 
         Args:
-            benchmark: anything with `query(arch, dataset, metric, hp=, epoch=, seed=, rng=)` and
-                `cost(arch, dataset, hp=)` (a `Benchmark` or `SurrogateBenchmark`).
+            benchmark: a `BenchmarkLike` (`Benchmark`, `SurrogateBenchmark`); the run uses its
+                `query`, `cost` and `epochs`.
             dataset: dataset setting of the signal (e.g. "cifar10-valid", "fashion-mnist").
             metric: signal metric, larger is better (e.g. "valid_acc").
             hp: the table's hp (None when the dataset has one).
@@ -278,7 +279,7 @@ class BaseOptimizer(abc.ABC):
         pool = pool or CellPool(space=benchmark.space)
         report_metric = report_metric or metric
         report_dataset = report_dataset or dataset
-        total_epochs = _epochs_of(benchmark, dataset, hp)
+        total_epochs = benchmark.epochs(dataset, hp=hp)
         self.reset(pool, total_epochs)
         traj = Trajectory(
             optimizer=self.name,
@@ -352,23 +353,9 @@ class BaseOptimizer(abc.ABC):
         return traj
 
 
-def _epochs_of(benchmark: Any, dataset: str, hp: str | None) -> int | None:
-    """The table's curve length T for (dataset, hp), or None when the benchmark cannot say."""
-    fn = getattr(benchmark, "epochs", None)
-    if fn is None:
-        return None
-    try:
-        value = fn(dataset, hp=hp)
-    except (UnknownKeyError, TypeError, NotImplementedError):
-        return None
-    if isinstance(value, (list, tuple, np.ndarray)):
-        value = max(value) if len(value) else None
-    return None if value is None else int(value)
-
-
 def run_repeats(
     optimizer: BaseOptimizer,
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,

@@ -5,26 +5,29 @@
   both scored against the other seeds' mean.
 * `leave_out_study` — fit without a region (op, edge-op, top-k%, one optimizer's cells), test on it.
 * `compare_study` — optimizers on the table vs on the surrogate benchmark.
+
+Each takes a `surrogate_nb.table.BenchmarkLike`, surrogate and optimizer instances, and returns a
+`StudyResult` dataclass (``to_dict()`` is its ``summary.json``; ``markdown(link)`` a section for
+another report, as the demo's).
 """
 
-from surrogate_nb.evaluation.studies.compare import compare_study, surrogate_benchmark_for
-from surrogate_nb.evaluation.studies.leave_out import leave_out_study
-from surrogate_nb.evaluation.studies.noise import noise_study
-from surrogate_nb.evaluation.studies.train_size import train_size_study
-
-#: Study name (as on the command line) -> function.
-STUDIES = {
-    "train-size": train_size_study,
-    "noise": noise_study,
-    "leave-out": leave_out_study,
-    "compare": compare_study,
-}
+from surrogate_nb.evaluation.studies._common import StudyResult, TableFacts, seed_matrix
+from surrogate_nb.evaluation.studies.compare import CompareResult, compare_study
+from surrogate_nb.evaluation.studies.leave_out import REGION_KINDS, LeaveOutResult, leave_out_study
+from surrogate_nb.evaluation.studies.noise import NoiseResult, noise_study
+from surrogate_nb.evaluation.studies.train_size import TrainSizeResult, train_size_study
 
 __all__ = [
-    "STUDIES",
+    "REGION_KINDS",
+    "CompareResult",
+    "LeaveOutResult",
+    "NoiseResult",
+    "StudyResult",
+    "TableFacts",
+    "TrainSizeResult",
     "compare_study",
     "leave_out_study",
     "noise_study",
-    "surrogate_benchmark_for",
+    "seed_matrix",
     "train_size_study",
 ]

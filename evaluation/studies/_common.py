@@ -1,52 +1,69 @@
-"""Pieces the studies share: making surrogates, scoring them, describing the data used."""
+"""Pieces the studies share: the data they describe, fitting and scoring surrogates, results."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.evaluation.metrics import all_metrics
+from surrogate_nb.evaluation.optimizers import BaseOptimizer
+from surrogate_nb.evaluation.report import jsonable
+from surrogate_nb.regressors import (
+    LGBRegressor,
+    Surrogate,
+    SurrogateModel,
+    XGBRegressor,
+    fit_copy,
+)
+from surrogate_nb.table import BenchmarkLike
 
-#: A factory for a fresh, unfitted surrogate by model name. The object must have
-#: ``fit(archs, y, *, rng)`` and ``predict(archs) -> (mean, std)``.
-SurrogateFactory = Callable[[str], Any]
 
-#: Models the studies fit unless told otherwise.
-DEFAULT_MODELS: tuple[str, ...] = ("xgb", "lgb")
+def labelled(
+    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer],
+) -> dict[str, BaseOptimizer]:
+    """{label: optimizer}: a mapping as given, a sequence labelled by each optimizer's `name`.
+
+    Raises:
+        SurrogateNBError: two optimizers of a sequence share a name (pass a mapping instead).
+    """
+    if isinstance(optimizers, Mapping):
+        return dict(optimizers)
+    out: dict[str, BaseOptimizer] = {}
+    for opt in optimizers:
+        if opt.name in out:
+            raise SurrogateNBError(
+                f"two optimizers are both named {opt.name!r}; pass a mapping "
+                "{label: optimizer} to tell them apart"
+            )
+        out[opt.name] = opt
+    return out
 
 
-def default_factory(model: str) -> Any:
-    """`surrogate_nb.regressors.Surrogate(model=model)`."""
-    from surrogate_nb.regressors import Surrogate
-
-    return Surrogate(model=model)
+def default_surrogates() -> dict[str, SurrogateModel]:
+    """The surrogates studies fit unless given others: ``{"xgb": ..., "lgb": ...}``."""
+    return {"xgb": Surrogate(XGBRegressor()), "lgb": Surrogate(LGBRegressor())}
 
 
 def score(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict[str, float]:
     """`surrogate_nb.evaluation.metrics.all_metrics` (Kendall tau, R², RMSE, NLL, coverage ...)."""
-    from surrogate_nb.evaluation.metrics import all_metrics
-
     return {k: float(v) for k, v in all_metrics(y_true, mean, std).items()}
 
 
 def fit_predict(
-    factory: SurrogateFactory,
-    model: str,
+    prototype: SurrogateModel,
     train_idx: np.ndarray,
     y_train: np.ndarray,
     test_idx: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a fresh `model` on (train cells, labels) and predict the test cells: (mean, std)."""
-    if len(train_idx) < 2:
-        raise SurrogateNBError(
-            f"cannot fit a {model!r} surrogate on {len(train_idx)} cell(s); need at least 2"
-        )
-    surrogate = factory(model)
-    surrogate.fit(np.asarray(train_idx, np.int64), np.asarray(y_train, np.float64), rng=rng)
-    mean, std = surrogate.predict(np.asarray(test_idx, np.int64))
+    """Fit a copy of `prototype` on (train cells, labels); predict the test cells: (mean, std)."""
+    model = fit_copy(prototype, train_idx, y_train, rng=rng)
+    mean, std = model.predict(np.asarray(test_idx, np.int64))
     return np.asarray(mean, np.float64), np.asarray(std, np.float64)
 
 
@@ -69,94 +86,102 @@ def usable_sizes(sizes: Sequence[int], available: int) -> list[int]:
     return out
 
 
-def table_facts(benchmark: Any, dataset: str, metric: str, hp: str | None) -> dict[str, Any]:
-    """What the data is: cells, seeds, epochs, fidelity notes from the manifest (when present)."""
-    facts: dict[str, Any] = {"dataset": dataset, "metric": metric, "hp": hp}
-    try:
-        idx, _ = benchmark.to_xy(dataset, metric, hp=hp)
-        facts["cells"] = len(idx)
-    except Exception:
-        facts["cells"] = None
-    for name in ("seeds", "epochs"):
-        fn = getattr(benchmark, name, None)
-        if fn is not None:
-            try:
-                facts[name] = fn(dataset, hp=hp)
-            except Exception:
-                facts[name] = None
-    manifest = getattr(benchmark, "manifest", None)
-    if isinstance(manifest, dict):
-        ds = manifest.get("datasets", {}).get(dataset, {})
-        facts["manifest_dataset"] = ds
-        facts["command"] = manifest.get("command")
-        facts["path"] = str(getattr(benchmark, "path", ""))
-    return facts
+@dataclass(frozen=True)
+class TableFacts:
+    """Which data a study used: where it came from, its size and its fidelity."""
+
+    dataset: str
+    metric: str
+    hp: str | None
+    cells: int
+    seeds: list[int]
+    epochs: int | None
+    path: str | None
+    command: str | None
+    fidelity: Any
+
+    def markdown(self) -> str:
+        """One paragraph stating which data a report used."""
+        parts = [
+            f"**Data:** table `{self.path or '(in memory)'}`, dataset `{self.dataset}`, "
+            f"metric `{self.metric}`, hp `{self.hp}`",
+            f"{self.cells} cells with a value",
+            f"seeds {self.seeds}" if self.seeds else None,
+            f"T = {self.epochs} epochs" if self.epochs else None,
+        ]
+        text = "; ".join(p for p in parts if p) + "."
+        if self.fidelity:
+            text += f" Fidelity (from the table manifest): `{self.fidelity}`."
+        return text
 
 
-def facts_markdown(facts: dict[str, Any]) -> str:
-    """One paragraph stating which data a report used."""
-    seeds = facts.get("seeds")
-    parts = [
-        f"**Data:** table `{facts.get('path') or '(in memory)'}`, dataset `{facts['dataset']}`, "
-        f"metric `{facts['metric']}`, hp `{facts['hp']}`",
-        f"{facts['cells']} cells with a value" if facts.get("cells") is not None else None,
-        f"seeds {list(seeds)}" if seeds else None,
-        f"T = {facts['epochs']} epochs" if facts.get("epochs") else None,
-    ]
-    text = "; ".join(p for p in parts if p) + "."
-    fid = (facts.get("manifest_dataset") or {}).get("fidelity")
-    if fid:
-        text += f" Fidelity (from the table manifest): `{fid}`."
-    return text
+def table_facts(benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None) -> TableFacts:
+    """`TableFacts` of (dataset, metric, hp) in `benchmark`."""
+    idx, _ = benchmark.to_xy(dataset, metric, hp=hp)
+    manifest = benchmark.manifest
+    ds = (manifest.get("datasets") or {}).get(dataset) or {}
+    return TableFacts(
+        dataset=dataset,
+        metric=metric,
+        hp=hp,
+        cells=len(idx),
+        seeds=list(benchmark.seeds(dataset, hp=hp)),
+        epochs=benchmark.epochs(dataset, hp=hp),
+        path=None if benchmark.path is None else str(benchmark.path),
+        command=manifest.get("command"),
+        fidelity=ds.get("fidelity") if isinstance(ds, Mapping) else None,
+    )
 
 
 def seed_matrix(
-    benchmark: Any, dataset: str, metric: str, hp: str | None
+    benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None
 ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Per-seed labels: (indices (n,), Y (n, n_seeds) with NaN where missing, seeds).
 
     Rows are the cells with a value for at least one seed.
     """
     seeds = list(benchmark.seeds(dataset, hp=hp))
-    cols = {}
-    for s in seeds:
-        idx, y = benchmark.to_xy(dataset, metric, hp=hp, seed=s)
-        cols[s] = dict(zip(idx.tolist(), y.tolist()))
-    cells = np.asarray(sorted(set().union(*[set(c) for c in cols.values()])), np.int64)
+    cols = [benchmark.to_xy(dataset, metric, hp=hp, seed=s) for s in seeds]
+    cells = np.unique(np.concatenate([c for c, _ in cols])) if cols else np.zeros(0, np.int64)
     Y = np.full((len(cells), len(seeds)), np.nan)
-    for j, s in enumerate(seeds):
-        for i, c in enumerate(cells.tolist()):
-            v = cols[s].get(c)
-            if v is not None:
-                Y[i, j] = v
-    return cells, Y, seeds
+    for j, (c, y) in enumerate(cols):
+        Y[np.searchsorted(cells, c), j] = y
+    return cells.astype(np.int64), Y, seeds
 
 
-def seed_agreement(Y: np.ndarray, seeds: Sequence[int] | None = None) -> dict[str, Any]:
-    """Kendall tau between every pair of seeds over the cells both have (mean and per pair).
+@dataclass
+class StudyResult:
+    """Base of the studies' results: where the report is, the data used, JSON and markdown.
 
-    Args:
-        Y: (n_cells, n_seeds) per-seed values, NaN where missing (see `seed_matrix`).
-        seeds: the seed of each column (default: column numbers).
+    Attributes:
+        out: the report folder (``report.md``, PNGs, ``figures.json``, ``summary.json``).
+        facts: the data the study used.
     """
-    seeds = list(seeds) if seeds is not None else list(range(Y.shape[1]))
-    from scipy.stats import kendalltau
 
-    pairs = []
-    for a in range(Y.shape[1]):
-        for b in range(a + 1, Y.shape[1]):
-            ok = np.isfinite(Y[:, a]) & np.isfinite(Y[:, b])
-            if ok.sum() >= 3:
-                tau = float(kendalltau(Y[ok, a], Y[ok, b]).statistic)
-                pairs.append(
-                    {
-                        "col_a": a,
-                        "col_b": b,
-                        "seed_a": seeds[a],
-                        "seed_b": seeds[b],
-                        "cells": int(ok.sum()),
-                        "tau": tau,
-                    }
-                )
-    taus = [p["tau"] for p in pairs]
-    return {"pairs": pairs, "mean_tau": float(np.mean(taus)) if taus else float("nan")}
+    out: Path
+    facts: TableFacts
+
+    #: Figure that headlines the study (file stem in `out`).
+    headline: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready (what ``summary.json`` holds)."""
+        return jsonable(
+            {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "out"}
+        )
+
+    def brief(self) -> dict[str, Any]:
+        """The headline numbers (for a summary of several studies)."""
+        return {}
+
+    def markdown(self, link: str) -> str:
+        """A short section on this study for another report; `link` is `out` relative to it."""
+        return f"Full report: [{link}/report.md]({link}/report.md)."
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return value

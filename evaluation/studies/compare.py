@@ -10,7 +10,8 @@ final performance (NB301, sec. 5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,15 @@ import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.optimizers import (
-    OPTIMIZERS,
+    BaseOptimizer,
     CellPool,
     Trajectory,
-    make_optimizer,
+    default_optimizers,
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
-from surrogate_nb.evaluation.studies._common import facts_markdown, table_facts
-
-DEFAULT_OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZERS)
+from surrogate_nb.evaluation.studies._common import StudyResult, labelled, table_facts
+from surrogate_nb.ranking import kendall_tau, spearman
+from surrogate_nb.table import BenchmarkLike
 
 
 def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
@@ -36,59 +37,70 @@ def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
     """Kendall τ and Spearman ρ between two score vectors over the same optimizers."""
-    from scipy.stats import kendalltau, spearmanr
-
     a, b = np.asarray(a, float), np.asarray(b, float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 2:
-        return {"kendall_tau": float("nan"), "spearman": float("nan"), "n": int(ok.sum())}
-    return {
-        "kendall_tau": float(kendalltau(a[ok], b[ok]).statistic),
-        "spearman": float(spearmanr(a[ok], b[ok]).statistic),
-        "n": int(ok.sum()),
-    }
+    n = int((np.isfinite(a) & np.isfinite(b)).sum())
+    return {"kendall_tau": kendall_tau(a, b), "spearman": spearman(a, b), "n": n}
 
 
-def surrogate_benchmark_for(
-    table: Any,
-    dataset: str,
-    metrics: Sequence[str],
-    hp: str | None,
-    *,
-    rng: np.random.Generator,
-    model: str = "xgb",
-    **surrogate_kwargs: Any,
-) -> Any:
-    """A `SurrogateBenchmark` with one `model` surrogate per metric, fitted on all table cells."""
-    from surrogate_nb.regressors import SurrogateBenchmark
-    from surrogate_nb.regressors.benchmark import fit_from_table
+@dataclass
+class CompareResult(StudyResult):
+    """What `compare_study` found.
 
-    surrogates = {
-        (dataset, m, hp): fit_from_table(
-            table, dataset, m, hp, rng=rng, model=model, **surrogate_kwargs
-        )[0]
-        for m in dict.fromkeys(metrics)
-    }
-    return SurrogateBenchmark(surrogates, table=table)
+    Attributes:
+        budget_s: simulated budget per run, seconds.
+        repeats: runs per optimizer and benchmark.
+        finals: {benchmark: {optimizer: final incumbent report metric per run}}.
+        means: {benchmark: {optimizer: mean of `finals`}}.
+        rank_agreement: Kendall τ, Spearman ρ and n between the two orderings of the optimizers.
+        skipped: {optimizer: why it did not run on both benchmarks}.
+        trajectories: {benchmark: {optimizer: [Trajectory.to_dict(), ...]}}.
+    """
+
+    budget_s: float
+    repeats: int
+    finals: dict[str, dict[str, list[float]]]
+    means: dict[str, dict[str, float]]
+    rank_agreement: dict[str, float]
+    skipped: dict[str, str]
+    trajectories: dict[str, dict[str, list[dict[str, Any]]]]
+
+    headline = "compare_anytime"
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            "means": self.means,
+            "rank_agreement": self.rank_agreement,
+            "budget_s": self.budget_s,
+            "skipped": self.skipped,
+        }
+
+    def markdown(self, link: str) -> str:
+        ra = self.rank_agreement
+        return (
+            f"{super().markdown(link)}\n\nRank agreement between the two optimizer orderings: "
+            f"Kendall τ = {ra['kendall_tau']:.2f}, Spearman ρ = {ra['spearman']:.2f} "
+            f"({ra['n']} optimizers). Budget {self.budget_s:,.0f} simulated seconds.\n\n"
+            f"![anytime]({link}/compare_anytime.png)\n\n![final]({link}/compare_final.png)"
+        )
 
 
 def compare_study(
-    benchmark: Any,
-    surrogate_benchmark: Any,
+    benchmark: BenchmarkLike,
+    surrogate_benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
     *,
     out: str | Path,
     rng: np.random.Generator,
-    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer] | None = None,
     repeats: int = 5,
     budget_s: float | None = None,
     report_metric: str | None = None,
     pool: CellPool | None = None,
     surrogate_label: str = "surrogate",
     signal_seed: int | str | None = None,
-) -> dict[str, Any]:
+) -> CompareResult:
     """Run the study and write its report into `out`.
 
     Args:
@@ -97,7 +109,8 @@ def compare_study(
         dataset, metric, hp: the optimizers' signal (larger is better).
         out: report directory.
         rng: all randomness.
-        optimizers: registry names.
+        optimizers: optimizer instances (a mapping {label: optimizer} to name them; default
+            `default_optimizers`).
         repeats: runs per optimizer and benchmark.
         budget_s: simulated budget (default 100 x the median training time of the table's cells).
         report_metric: incumbent metric reported (default `metric`; e.g. "test_acc").
@@ -108,12 +121,14 @@ def compare_study(
             per query on the table and a noisy draw from the surrogate.
 
     Returns:
-        The summary (also `summary.json`): final performances, rank agreement, trajectories.
+        The `CompareResult` (also `summary.json`).
     """
+    by_label = labelled(optimizers if optimizers is not None else default_optimizers())
+    optimizers = list(by_label)
     idx, _ = benchmark.to_xy(dataset, metric, hp=hp)
     if len(idx) == 0:
         raise SurrogateNBError(f"the table has no {metric!r} values for {dataset!r}")
-    pool = pool or CellPool(idx)
+    pool = pool or CellPool(idx, space=benchmark.space)
     report_metric = report_metric or metric
     if budget_s is None:
         times = benchmark.query(idx, dataset, "train_time_s", hp=hp)
@@ -123,8 +138,8 @@ def compare_study(
     skipped: dict[str, str] = {}
     for name, child in zip(optimizers, rng.spawn(len(optimizers))):
         seqs = np.random.SeedSequence(int(child.integers(2**63))).spawn(repeats)
+        opt = by_label[name]
         for bname, bench in benches.items():
-            opt = make_optimizer(name)
             try:
                 trajs[bname][name] = [
                     opt.run(
@@ -164,7 +179,7 @@ def compare_study(
     facts = table_facts(benchmark, dataset, metric, hp)
     report = Report(Path(out), f"Optimizers on the table vs on the surrogate — {dataset}")
     report.text(
-        facts_markdown(facts)
+        facts.markdown()
         + f" Signal: `{metric}` ("
         + (
             "the table's mean over seeds and the surrogate's mean prediction"
@@ -287,17 +302,17 @@ def compare_study(
             for o in optimizers
         ]
     )
-    report.summary = {
-        "facts": facts,
-        "budget_s": budget_s,
-        "repeats": repeats,
-        "finals": finals,
-        "means": means,
-        "rank_agreement": agree,
-        "skipped": skipped,
-        "trajectories": {
-            b: {o: [t.to_dict() for t in ts] for o, ts in d.items()} for b, d in trajs.items()
-        },
-    }
+    result = CompareResult(
+        Path(out),
+        facts,
+        budget_s,
+        repeats,
+        finals,
+        means,
+        agree,
+        skipped,
+        {b: {o: [t.to_dict() for t in ts] for o, ts in d.items()} for b, d in trajs.items()},
+    )
+    report.summary = result.to_dict()
     report.write()
-    return report.summary
+    return result

@@ -16,27 +16,42 @@ the region spans a small range of the metric: compare with ``random``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from surrogate_nb.evaluation.optimizers import CellPool, make_optimizer, run_repeats
+from surrogate_nb.evaluation.optimizers import (
+    BaseOptimizer,
+    CellPool,
+    LocalSearch,
+    RandomSearch,
+    RegularizedEvolution,
+    Reinforce,
+    run_repeats,
+)
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.studies._common import (
-    DEFAULT_MODELS,
-    SurrogateFactory,
-    default_factory,
-    facts_markdown,
+    StudyResult,
+    default_surrogates,
     fit_predict,
+    labelled,
     metric_unit,
     score,
     table_facts,
 )
+from surrogate_nb.regressors import SurrogateModel
 from surrogate_nb.space import EDGES, OPS, Arch
+from surrogate_nb.table import BenchmarkLike
 
-DEFAULT_OPTIMIZERS: tuple[str, ...] = ("random_search", "rea", "reinforce", "local_search")
+
+def default_optimizers() -> list[BaseOptimizer]:
+    """Optimizers whose visited cells form the leave-one-optimizer-out regions by default."""
+    return [RandomSearch(), RegularizedEvolution(), Reinforce(), LocalSearch()]
+
+
 #: Region families: ops anywhere, op on an edge, top-k%, random reference, optimizers' cells.
 REGION_KINDS: tuple[str, ...] = ("op", "edge", "top", "random", "optimizer")
 
@@ -62,45 +77,75 @@ def regions(
     return out
 
 
+@dataclass
+class LeaveOutResult(StudyResult):
+    """What `leave_out_study` found.
+
+    Attributes:
+        rows: one row per (region, model): n_train, n_test and every `all_metrics` key.
+        skipped: regions with too few cells, with their sizes.
+        visited: cells visited per optimizer (leave-one-optimizer-out regions).
+        budget_s: the optimizers' simulated budget (None when none ran).
+    """
+
+    rows: list[dict[str, Any]]
+    skipped: list[str]
+    visited: dict[str, int]
+    budget_s: float | None
+
+    headline = "leave_out_kendall_tau"
+
+    def brief(self) -> dict[str, Any]:
+        keys = ("region", "model", "n_train", "n_test", "kendall_tau", "r2", "rmse")
+        return {"rows": [{k: r[k] for k in keys} for r in self.rows]}
+
+    def markdown(self, link: str) -> str:
+        return (
+            f"{super().markdown(link)}\n\n![leave_out]({link}/leave_out_kendall_tau.png)\n\n"
+            f"![edge_op]({link}/leave_out_edge_op.png)"
+        )
+
+
 def leave_out_study(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
     *,
     out: str | Path,
     rng: np.random.Generator,
-    models: Sequence[str] = DEFAULT_MODELS,
+    surrogates: Mapping[str, SurrogateModel] | None = None,
     top_percent: float = 10.0,
-    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer] | None = None,
     budget_s: float | None = None,
     optimizer_repeats: int = 3,
     max_train: int | None = None,
-    make_surrogate: SurrogateFactory | None = None,
     kinds: Sequence[str] = REGION_KINDS,
-) -> dict[str, Any]:
+) -> LeaveOutResult:
     """Run the study and write its report into `out`.
 
     Args:
-        benchmark: a table (`Benchmark` API).
+        benchmark: a table.
         dataset, metric, hp: the regression target (mean over seeds per cell); also the
             optimizers' signal for the leave-one-optimizer-out regions.
         out: report directory.
         rng: all randomness.
-        models: surrogate model names.
+        surrogates: {label: unfitted surrogate}, each fitted afresh per region (default
+            `default_surrogates`: xgb and lgb).
         top_percent: k of the top-k% region.
-        optimizers: optimizers whose visited cells form the leave-one-optimizer-out regions
-            (empty: skip those regions).
+        optimizers: optimizer instances whose visited cells form the leave-one-optimizer-out
+            regions (default `default_optimizers`; empty: skip those regions).
         budget_s: simulated budget per optimizer run (default: 100 median training times).
         optimizer_repeats: runs per optimizer.
         max_train: subsample training sets larger than this (keeps CPU runs short).
-        make_surrogate: factory name -> unfitted surrogate.
         kinds: which region families to run (subset of `REGION_KINDS`).
 
     Returns:
-        The summary (also `summary.json`): one row per (region, model) with its metrics.
+        The `LeaveOutResult` (also `summary.json`).
     """
-    factory = make_surrogate or default_factory
+    surrogates = dict(surrogates) if surrogates is not None else default_surrogates()
+    models = list(surrogates)
+    optimizers = labelled(optimizers if optimizers is not None else default_optimizers())
     idx, y = benchmark.to_xy(dataset, metric, hp=hp)
     pos = {int(c): k for k, c in enumerate(idx)}
     r_regions, r_models, r_opt = rng.spawn(3)
@@ -117,10 +162,10 @@ def leave_out_study(
         if budget_s is None:
             times = benchmark.query(idx, dataset, "train_time_s", hp=hp)
             budget_s = 100 * float(np.nanmedian(times))
-        pool = CellPool(idx)
-        for name, child in zip(optimizers, r_opt.spawn(len(optimizers))):
+        pool = CellPool(idx, space=benchmark.space)
+        for (name, opt), child in zip(optimizers.items(), r_opt.spawn(len(optimizers))):
             trajs = run_repeats(
-                make_optimizer(name),
+                opt,
                 benchmark,
                 dataset,
                 metric,
@@ -131,11 +176,11 @@ def leave_out_study(
                 pool=pool,
             )
             visited[name] = sorted({i for t in trajs for i in t.arch_index})
-        for name in optimizers:
+        for name in visited:
             test = np.zeros(len(idx), bool)
             test[[pos[i] for i in visited[name]]] = True
             train = np.zeros(len(idx), bool)
-            for other in optimizers:
+            for other in visited:
                 if other != name:
                     train[[pos[i] for i in visited[other]]] = True
             masks[f"optimizer:{name}"] = test
@@ -150,8 +195,8 @@ def leave_out_study(
             continue
         if max_train is not None and len(train) > max_train:
             train = np.sort(child.choice(train, size=max_train, replace=False))
-        for model in models:
-            mean, std = fit_predict(factory, model, idx[train], y[train], idx[tst], child)
+        for model, prototype in surrogates.items():
+            mean, std = fit_predict(prototype, idx[train], y[train], idx[tst], child)
             rows.append(
                 {
                     "region": name,
@@ -165,7 +210,7 @@ def leave_out_study(
     facts = table_facts(benchmark, dataset, metric, hp)
     report = Report(Path(out), f"Leave-region-out generalisation — {dataset}, {metric}")
     report.text(
-        facts_markdown(facts)
+        facts.markdown()
         + " Each run fits a surrogate on every table cell outside a region and scores it on the "
         "region. `random` (a random 20% of cells) is the in-distribution reference."
         + (f" Training sets subsampled to at most {max_train} cells." if max_train else "")
@@ -212,7 +257,7 @@ def leave_out_study(
             draw,
             {"regions": bar_regions, "values": data},
             f"{label} of surrogates fitted without the region (ops, top-{top_percent:g}%, "
-            f"optimizers' visited cells, random reference). Data: {facts['cells']} cells of "
+            f"optimizers' visited cells, random reference). Data: {facts.cells} cells of "
             f"`{dataset}`.",
             headline=k == 0,
             size=(7.0, 0.35 * len(bar_regions) + 1.8),
@@ -283,12 +328,9 @@ def leave_out_study(
             for r in rows
         ]
     )
-    report.summary = {
-        "facts": facts,
-        "rows": rows,
-        "skipped": skipped,
-        "visited": {k: len(v) for k, v in visited.items()},
-        "budget_s": budget_s,
-    }
+    result = LeaveOutResult(
+        Path(out), facts, rows, skipped, {k: len(v) for k, v in visited.items()}, budget_s
+    )
+    report.summary = result.to_dict()
     report.write()
-    return report.summary
+    return result

@@ -13,7 +13,8 @@ seed noise across similar cells. Test on real per-seed data:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,68 +23,105 @@ import numpy as np
 from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import (
-    DEFAULT_MODELS,
-    SurrogateFactory,
-    default_factory,
-    facts_markdown,
+    StudyResult,
+    default_surrogates,
     fit_predict,
     metric_unit,
-    seed_agreement,
     seed_matrix,
     table_facts,
     usable_sizes,
 )
 from surrogate_nb.evaluation.studies.train_size import DEFAULT_SIZES
+from surrogate_nb.ranking import SeedAgreement, kendall_tau, seed_agreement
+from surrogate_nb.regressors import SurrogateModel
+from surrogate_nb.table import BenchmarkLike
 
 
 def errors(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     """MAE, RMSE and Kendall τ of `pred` against `target` (both (n,))."""
-    from scipy.stats import kendalltau
-
     d = np.asarray(pred, float) - np.asarray(target, float)
-    tau = kendalltau(pred, target).statistic if len(d) >= 3 else np.nan
     return {
         "mae": float(np.mean(np.abs(d))),
         "rmse": float(np.sqrt(np.mean(d**2))),
-        "kendall_tau": float(tau) if np.isfinite(tau) else float("nan"),
+        "kendall_tau": kendall_tau(pred, target) if len(d) >= 3 else float("nan"),
     }
 
 
+@dataclass
+class NoiseResult(StudyResult):
+    """What `noise_study` found.
+
+    Attributes:
+        seed_agreement: the table's seed-to-seed Kendall τ.
+        tabular: {"mae" | "rmse" | "kendall_tau": {"mean", "lo", "hi"}} of the single-seed
+            table entry against the other seeds' mean.
+        surrogate: {model: {"mae" | ...: {"mean", "lo", "hi": one value per size}}}.
+        table: one row per (model, n_train): surrogate vs table MAE and τ, the winner.
+        verdict: one paragraph saying who wins, by how much, and from which n.
+        sizes: training sizes run.
+        runs: one row per (model, n_train, fit seed, repeat).
+        tabular_runs: one row per (fit seed, repeat).
+    """
+
+    seed_agreement: SeedAgreement
+    tabular: dict[str, dict[str, float]]
+    surrogate: dict[str, dict[str, dict[str, list[float]]]]
+    table: list[dict[str, Any]]
+    verdict: str
+    sizes: list[int]
+    runs: list[dict[str, Any]]
+    tabular_runs: list[dict[str, Any]]
+
+    headline = "noise_mae"
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "table": self.table,
+            "seed_agreement": self.seed_agreement.to_dict(),
+        }
+
+    def markdown(self, link: str) -> str:
+        return (
+            f"{super().markdown(link)}\n\n**Verdict.** {self.verdict}\n\n"
+            f"![noise_kendall_tau]({link}/noise_kendall_tau.png)"
+        )
+
+
 def noise_study(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
     *,
     out: str | Path,
     rng: np.random.Generator,
-    models: Sequence[str] = DEFAULT_MODELS,
+    surrogates: Mapping[str, SurrogateModel] | None = None,
     sizes: Sequence[int] = DEFAULT_SIZES,
     repeats: int = 2,
     test_size: int = 2000,
-    make_surrogate: SurrogateFactory | None = None,
-) -> dict[str, Any]:
+) -> NoiseResult:
     """Run the study and write its report into `out`.
 
     Args:
-        benchmark: a table with several seeds (`Benchmark` API: `seeds`, `to_xy(seed=...)`).
+        benchmark: a table with several seeds.
         dataset, metric, hp: the per-seed labels compared.
         out: report directory.
         rng: all randomness.
-        models: surrogate model names.
+        surrogates: {label: unfitted surrogate}, each fitted afresh per run (default
+            `default_surrogates`: xgb and lgb).
         sizes: training sizes n (cells whose fit-seed labels the surrogate sees).
         repeats: splits per fit seed.
         test_size: held-out cells per split (capped at half the eligible cells).
-        make_surrogate: factory name -> unfitted surrogate (default `Surrogate(model=name)`).
 
     Returns:
-        The summary (also `summary.json`): per model and n, surrogate and tabular errors against
-        the other seeds' mean, and the verdict.
+        The `NoiseResult` (also `summary.json`).
 
     Raises:
         SurrogateNBError: fewer than two seeds, or too few cells with two seeds.
     """
-    factory = make_surrogate or default_factory
+    surrogates = dict(surrogates) if surrogates is not None else default_surrogates()
+    models = list(surrogates)
     cells, Y, seeds = seed_matrix(benchmark, dataset, metric, hp)
     if len(seeds) < 2:
         raise SurrogateNBError(
@@ -108,12 +146,10 @@ def noise_study(
             target = np.nanmean(Y[np.ix_(test, others)], axis=1)
             tab = errors(Y[test, j], target)
             tab_runs.append({"fit_seed": seed, "repeat": r, "n_test": n_test, **tab})
-            for model in models:
+            for model, prototype in surrogates.items():
                 for n in ok_sizes:
                     train = pool[:n]
-                    mean, _ = fit_predict(
-                        factory, model, cells[train], Y[train, j], cells[test], child
-                    )
+                    mean, _ = fit_predict(prototype, cells[train], Y[train, j], cells[test], child)
                     sur = errors(mean, target)
                     runs.append(
                         {
@@ -133,18 +169,21 @@ def noise_study(
         )
     facts = table_facts(benchmark, dataset, metric, hp)
     agreement = seed_agreement(Y, seeds)
-    summary = _summarise(runs, tab_runs, models, sizes_used)
-    summary.update(
-        {"facts": facts, "seed_agreement": agreement, "runs": runs, "tabular_runs": tab_runs}
+    result = NoiseResult(
+        Path(out),
+        facts,
+        agreement,
+        **_summarise(runs, tab_runs, models, sizes_used),
+        runs=runs,
+        tabular_runs=tab_runs,
     )
 
     report = Report(
         Path(out), f"Surrogate vs single-seed table (NB301's noise claim) — {dataset}, {metric}"
     )
     report.text(
-        facts_markdown(facts)
-        + f" Seed-to-seed agreement of the table: mean Kendall τ = {agreement['mean_tau']:.3f} "
-        f"over {len(agreement['pairs'])} seed pair(s)."
+        facts.markdown() + " Seed-to-seed agreement of the table: mean Kendall τ = "
+        f"{agreement.seed_to_seed_kendall_tau:.3f} over {len(agreement.pairs)} seed pair(s)."
     )
     report.text(
         "Each surrogate is fitted on ONE seed's labels of n training cells and predicts held-out "
@@ -152,7 +191,7 @@ def noise_study(
         "against the mean of the OTHER seeds on the held-out cells. Bands: 95% CI over fit seeds "
         "and splits."
     )
-    report.text("**Verdict.** " + summary["verdict"])
+    report.text("**Verdict.** " + result.verdict)
     for k, key in enumerate(("mae", "kendall_tau", "rmse")):
         label = {
             "mae": "MAE vs other seeds' mean",
@@ -161,8 +200,8 @@ def noise_study(
         }[key]
         data = {
             "n_train": sizes_used,
-            "tabular": summary["tabular"][key],
-            "surrogate": {m: summary["surrogate"][m][key] for m in models},
+            "tabular": result.tabular[key],
+            "surrogate": {m: result.surrogate[m][key] for m in models},
         }
 
         def draw(fig, key=key, label=label, data=data):
@@ -193,10 +232,10 @@ def noise_study(
             headline=k == 0,
         )
     report.heading("Per training size")
-    report.table(summary["table"])
-    report.summary = summary
+    report.table(result.table)
+    report.summary = result.to_dict()
     report.write()
-    return summary
+    return result
 
 
 def _summarise(runs, tab_runs, models, sizes) -> dict[str, Any]:

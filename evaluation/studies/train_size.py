@@ -8,7 +8,8 @@ fit). Every (model, n, repeat) is scored on the same test set with `all_metrics`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,16 @@ import numpy as np
 from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import (
-    DEFAULT_MODELS,
-    SurrogateFactory,
-    default_factory,
-    facts_markdown,
+    StudyResult,
+    default_surrogates,
     fit_predict,
     metric_unit,
     score,
     table_facts,
     usable_sizes,
 )
+from surrogate_nb.regressors import SurrogateModel
+from surrogate_nb.table import BenchmarkLike
 
 #: Training sizes tried by default (those larger than the table allows are dropped).
 DEFAULT_SIZES: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 5000)
@@ -40,40 +41,65 @@ PLOTTED = {
 }
 
 
+@dataclass
+class TrainSizeResult(StudyResult):
+    """What `train_size_study` found.
+
+    Attributes:
+        n_test: held-out cells per repeat.
+        sizes: training sizes run.
+        runs: one row per (model, n_train, repeat) with every `all_metrics` key.
+        table: one row per (model, n_train): the mean over repeats of the plotted metrics.
+    """
+
+    n_test: int
+    sizes: list[int]
+    runs: list[dict[str, Any]]
+    table: list[dict[str, Any]]
+
+    headline = "train_size_kendall_tau"
+
+    def brief(self) -> dict[str, Any]:
+        return {"n_test": self.n_test, "table": self.table}
+
+    def markdown(self, link: str) -> str:
+        return super().markdown(link) + f"\n\n![{self.headline}]({link}/{self.headline}.png)"
+
+
 def train_size_study(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
     *,
     out: str | Path,
     rng: np.random.Generator,
-    models: Sequence[str] = DEFAULT_MODELS,
+    surrogates: Mapping[str, SurrogateModel] | None = None,
     sizes: Sequence[int] = DEFAULT_SIZES,
     repeats: int = 3,
     test_size: int = 2000,
-    make_surrogate: SurrogateFactory | None = None,
-) -> dict[str, Any]:
+) -> TrainSizeResult:
     """Run the study and write its report into `out`.
 
     Args:
-        benchmark: a table (`Benchmark` API: `to_xy`).
+        benchmark: a table.
         dataset, metric, hp: the regression target (mean over seeds per cell).
         out: report directory.
         rng: all randomness (splits, model seeds).
-        models: surrogate model names.
+        surrogates: {label: unfitted surrogate}, each fitted afresh per run (default
+            `default_surrogates`: xgb and lgb).
         sizes: training sizes.
         repeats: independent splits.
         test_size: held-out cells per repeat (capped at half the table).
-        make_surrogate: factory name -> unfitted surrogate (default `Surrogate(model=name)`).
 
     Returns:
-        The summary dict (also in `summary.json`): per model and size, mean metrics.
+        The `TrainSizeResult` (also in `summary.json`).
 
     Raises:
         SurrogateNBError: fewer than 4 cells with a value.
     """
-    factory = make_surrogate or default_factory
+    surrogates = dict(surrogates) if surrogates is not None else default_surrogates()
+    models = list(surrogates)
     idx, y = benchmark.to_xy(dataset, metric, hp=hp)
     if len(idx) < 4:
         raise SurrogateNBError(
@@ -86,10 +112,10 @@ def train_size_study(
     for r, child in enumerate(rng.spawn(repeats)):
         perm = child.permutation(len(idx))
         test, pool = perm[:n_test], perm[n_test:]
-        for model in models:
+        for model, prototype in surrogates.items():
             for n in sizes_used:
                 train = pool[:n]
-                mean, std = fit_predict(factory, model, idx[train], y[train], idx[test], child)
+                mean, std = fit_predict(prototype, idx[train], y[train], idx[test], child)
                 runs.append(
                     {"model": model, "n_train": n, "repeat": r, **score(y[test], mean, std)}
                 )
@@ -98,7 +124,7 @@ def train_size_study(
     agg = _aggregate(runs, models, sizes_used)
     report = Report(Path(out), f"Surrogate quality vs training-set size — {dataset}, {metric}")
     report.text(
-        facts_markdown(facts)
+        facts.markdown()
         + f" Test set: {n_test} held-out cells per repeat; {repeats} repeat(s); models "
         f"{', '.join(models)}; sizes {sizes_used}. Bands: 95% CI over repeats."
     )
@@ -125,7 +151,7 @@ def train_size_study(
             draw,
             data,
             f"{label} of each surrogate on {n_test} held-out cells against the number of training "
-            f"cells; mean and 95% CI over {repeats} split(s). Data: {facts['cells']} cells of "
+            f"cells; mean and 95% CI over {repeats} split(s). Data: {facts.cells} cells of "
             f"`{dataset}` (table mean over seeds).",
             headline=k == 0,
         )
@@ -136,15 +162,10 @@ def train_size_study(
     ]
     report.heading("All numbers")
     report.table(rows)
-    report.summary = {
-        "facts": facts,
-        "n_test": n_test,
-        "sizes": sizes_used,
-        "runs": runs,
-        "table": rows,
-    }
+    result = TrainSizeResult(Path(out), facts, n_test, sizes_used, runs, rows)
+    report.summary = result.to_dict()
     report.write()
-    return report.summary
+    return result
 
 
 def _aggregate(runs: list[dict[str, Any]], models: Sequence[str], sizes: Sequence[int]):

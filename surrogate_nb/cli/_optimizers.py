@@ -67,8 +67,8 @@ def optimizers_cmd(
     fit_rng, run_rng = rng.spawn(2)
     bench = b
     if model != "table":
-        from surrogate_nb.regressors import SurrogateBenchmark
-        from surrogate_nb.regressors.benchmark import fit_from_table
+        from surrogate_nb.cli._surrogate import make_surrogate
+        from surrogate_nb.regressors import SurrogateBenchmark, fit_from_table
 
         hps = b.hps(dataset)
         if hp is None and len(hps) == 1:
@@ -79,11 +79,11 @@ def optimizers_cmd(
         if timed:
             targets["train_time_s"] = hp if hp in timed else max(timed, key=float)
         fitted = {}
+        prototype = make_surrogate(model)
         with console.status("fitting the surrogate benchmark ..."):
             for m, h in targets.items():
-                fitted[(dataset, m, hp)] = fit_from_table(
-                    b, dataset, m, h, rng=fit_rng, model=model
-                )[0]
+                fit = fit_from_table(b, dataset, m, h, rng=fit_rng, surrogate=prototype)
+                fitted[(dataset, m, hp)] = fit.surrogate
             bench = SurrogateBenchmark(fitted, table=b)
             bench.query(0, dataset, metric, hp=hp)  # memoise every cell once
     label = "table" if model == "table" else f"{model} surrogate"

@@ -40,13 +40,18 @@ def _done(summary_path: Path, extra: str = "") -> None:
     console.print(f"wrote [bold]{summary_path / 'report.md'}[/] (+ PNGs, figures.json){extra}")
 
 
-def _check_models(models: list[str]) -> None:
-    from surrogate_nb.errors import UnknownKeyError
-    from surrogate_nb.regressors import REGRESSORS
+def _surrogates(models: list[str]) -> dict:
+    """{name: Surrogate} for the ``--models`` names (unknown names fail before any work)."""
+    from surrogate_nb.cli._surrogate import make_surrogate
 
-    for m in models:
-        if m not in REGRESSORS:
-            raise UnknownKeyError("surrogate model", m, sorted(REGRESSORS))
+    return {m: make_surrogate(m) for m in dict.fromkeys(models)}
+
+
+def _optimizers(names: list[str]) -> list:
+    """Optimizer instances for the ``--optimizers`` names (unknown names fail before any work)."""
+    from surrogate_nb.evaluation.optimizers import make_optimizer
+
+    return [make_optimizer(o) for o in dict.fromkeys(names)]
 
 
 def _sizes(text: str) -> list[int]:
@@ -85,7 +90,7 @@ def train_size_cmd(
     from surrogate_nb.evaluation.studies import train_size_study
     from surrogate_nb.table import Benchmark
 
-    _check_models(models)
+    surrogates = _surrogates(models)
     path = _out(out, "train-size")
     train_size_study(
         Benchmark.open(table),
@@ -94,7 +99,7 @@ def train_size_cmd(
         hp,
         out=path,
         rng=np.random.default_rng(seed),
-        models=models,
+        surrogates=surrogates,
         sizes=_sizes(sizes),
         repeats=repeats,
         test_size=test_size,
@@ -130,7 +135,7 @@ def noise_cmd(
     from surrogate_nb.evaluation.studies import noise_study
     from surrogate_nb.table import Benchmark
 
-    _check_models(models)
+    surrogates = _surrogates(models)
     path = _out(out, "noise")
     s = noise_study(
         Benchmark.open(table),
@@ -139,12 +144,12 @@ def noise_cmd(
         hp,
         out=path,
         rng=np.random.default_rng(seed),
-        models=models,
+        surrogates=surrogates,
         sizes=_sizes(sizes),
         repeats=repeats,
         test_size=test_size,
     )
-    console.print(s["verdict"], highlight=False)
+    console.print(s.verdict, highlight=False)
     _done(path)
 
 
@@ -181,13 +186,11 @@ def leave_out_cmd(
     """
     import numpy as np
 
-    from surrogate_nb.evaluation.optimizers import make_optimizer
     from surrogate_nb.evaluation.studies import leave_out_study
     from surrogate_nb.table import Benchmark
 
-    _check_models(models)
-    for o in optimizers:
-        make_optimizer(o)  # unknown names fail before any work
+    surrogates = _surrogates(models)
+    opts = _optimizers(optimizers)
     path = _out(out, "leave-out")
     leave_out_study(
         Benchmark.open(table),
@@ -196,9 +199,9 @@ def leave_out_cmd(
         hp,
         out=path,
         rng=np.random.default_rng(seed),
-        models=models,
+        surrogates=surrogates,
         top_percent=top,
-        optimizers=optimizers,
+        optimizers=opts,
         budget_s=budget,
         optimizer_repeats=repeats,
         max_train=max_train,
@@ -246,18 +249,19 @@ def compare_cmd(
     """Run each optimizer on the table and on the surrogate benchmark; compare their rankings."""
     import numpy as np
 
-    from surrogate_nb.evaluation.optimizers import make_optimizer
-    from surrogate_nb.evaluation.studies import compare_study, surrogate_benchmark_for
+    from surrogate_nb.evaluation.studies import compare_study
+    from surrogate_nb.regressors import SurrogateBenchmark
     from surrogate_nb.table import Benchmark
 
-    _check_models([model])
-    for o in optimizers:
-        make_optimizer(o)
+    surrogate = _surrogates([model])[model]
+    opts = _optimizers(optimizers)
     rng = np.random.default_rng(seed)
     fit_rng, run_rng = rng.spawn(2)
     b = Benchmark.open(table)
     rm = report_metric or metric
-    sur = surrogate_benchmark_for(b, dataset, (metric, rm), hp, rng=fit_rng, model=model)
+    sur = SurrogateBenchmark.from_table(
+        b, dataset, (metric, rm), hp, rng=fit_rng, surrogate=surrogate
+    )
     path = _out(out, "compare")
     s = compare_study(
         b,
@@ -267,12 +271,12 @@ def compare_cmd(
         hp,
         out=path,
         rng=run_rng,
-        optimizers=optimizers,
+        optimizers=opts,
         repeats=repeats,
         budget_s=budget,
         report_metric=rm,
         surrogate_label=f"surrogate ({model})",
         signal_seed="sample" if sample else None,
     )
-    ra = s["rank_agreement"]
+    ra = s.rank_agreement
     _done(path, f"; rank agreement Kendall τ = {ra['kendall_tau']:.3f}")

@@ -14,12 +14,14 @@ _MODEL_HELP = (
 )
 
 
-def _check_model(model: str) -> None:
+def make_surrogate(model: str, tune_trials: int = 0):
+    """`Surrogate` around the regressor named `model` (the CLI's ``--model``), defaults."""
     from surrogate_nb.errors import UnknownKeyError
-    from surrogate_nb.regressors import REGRESSORS
+    from surrogate_nb.regressors import REGRESSORS, Surrogate
 
     if model not in REGRESSORS:
         raise UnknownKeyError("surrogate model", model, sorted(REGRESSORS))
+    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials)
 
 
 @app.command("fit")
@@ -65,10 +67,10 @@ def fit_cmd(
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
 
-    from surrogate_nb.regressors.benchmark import fit_from_table
+    from surrogate_nb.regressors import fit_from_table
     from surrogate_nb.table import Benchmark
 
-    _check_model(model)
+    prototype = make_surrogate(model, tune_trials=tune)
     b = Benchmark.open(table)
     rng = np.random.default_rng(seed)
     if hp == "all":
@@ -76,30 +78,31 @@ def fit_cmd(
 
         fitted = {}
         for h in sorted(b.hps(dataset), key=lambda x: (len(x), x)):
-            s, idx = fit_from_table(
-                b, dataset, metric, h, rng=rng, model=model, train_size=train_size, tune_trials=tune
+            fit = fit_from_table(
+                b, dataset, metric, h, rng=rng, surrogate=prototype, train_size=train_size
             )
-            fitted[(dataset, metric, h)] = s
-            console.print(f"fitted hp {h}: {len(idx)} cells, std scale {s.std_scale_:.3g}")
+            fitted[(dataset, metric, h)] = fit.surrogate
+            console.print(
+                f"fitted hp {h}: {len(fit.train)} cells, std scale {fit.surrogate.std_scale_:.3g}"
+            )
         path = SurrogateBenchmark(fitted).save(out)
         console.print(
             f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {sorted(b.hps(dataset))}"
         )
         return
-    surrogate, idx = fit_from_table(
+    fit = fit_from_table(
         b,
         dataset,
         metric,
         hp,
         rng=rng,
-        model=model,
+        surrogate=prototype,
         train_size=train_size,
-        tune_trials=tune,
     )
-    path = surrogate.save(out)
+    path = fit.surrogate.save(out)
     console.print(
-        f"wrote [bold]{path}[/]: {model} on {len(idx)} cells of {dataset}/{metric}, "
-        f"std scale {surrogate.std_scale_:.3g}"
+        f"wrote [bold]{path}[/]: {model} on {len(fit.train)} cells of {dataset}/{metric}, "
+        f"std scale {fit.surrogate.std_scale_:.3g}"
     )
 
 
@@ -214,15 +217,10 @@ def surrogate_eval_cmd(
     from surrogate_nb.evaluation.metrics import holdout_metrics
     from surrogate_nb.table import Benchmark
 
-    _check_model(model)
+    prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0)
     idx, y = Benchmark.open(table).to_xy(dataset, metric, hp=hp)
     result = holdout_metrics(
-        idx,
-        y,
-        model=model,
-        train_size=train_size,
-        rng=np.random.default_rng(seed),
-        tune_trials=tune_trials if tune else 0,
+        idx, y, surrogate=prototype, train_size=train_size, rng=np.random.default_rng(seed)
     )
     result = {"model": model, "dataset": dataset, "metric": metric, "seed": seed, **result}
     if as_json:

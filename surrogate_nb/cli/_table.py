@@ -134,7 +134,7 @@ def query_cmd(
     b = Benchmark.open(table)
     a = b.space.as_arch(arch)
     index, label = b.space.index_of(a), b.space.label(a)
-    value, n = b.query(
+    value, n = b.query_with_count(
         a,
         dataset,
         metric,
@@ -142,7 +142,6 @@ def query_cmd(
         epoch=epoch,
         seed=_seed(seed),
         rng=np.random.default_rng(rng_seed),
-        return_count=True,
     )
     if as_json:
         print(

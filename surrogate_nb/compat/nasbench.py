@@ -49,8 +49,10 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, SurrogateNBError
-from surrogate_nb.space import NB101
+from surrogate_nb.space import NB101, nb101_cost
 from surrogate_nb.space.nb101 import MAX_EDGES, MAX_VERTICES, OPS, _prune, hash_module
+from surrogate_nb.table import Benchmark
+from surrogate_nb.table.importers import import_any
 
 INPUT, OUTPUT = "input", "output"
 CONV1X1, CONV3X3, MAXPOOL3X3 = "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3"
@@ -122,14 +124,10 @@ class NASBench:
     """
 
     def __init__(self, dataset_file: str | Path, seed: int | None = None, *, surrogate=None):
-        from surrogate_nb.table import Benchmark
-
         path = Path(dataset_file)
         if path.is_file() and path.name.endswith(".tfrecord"):
             table_dir = path.with_name(path.name + ".snb-table")
             if not table_dir.is_dir():
-                from surrogate_nb.table.importers import import_any
-
                 import_any(path, table_dir)
             path = table_dir
         self.table = Benchmark.open(path)
@@ -232,7 +230,7 @@ class NASBench:
     def evaluate(self, model_spec: ModelSpec, model_dir: str) -> dict:  # pragma: no cover
         raise NotImplementedError(
             "evaluate() trains with TensorFlow in the original; build the network with "
-            "surrogate_nb.space.nb101_network.build_network and train it with torch instead"
+            "surrogate_nb.network.build_network and train it with torch instead"
         )
 
     # ---- internals ----------------------------------------------------------------------------
@@ -299,7 +297,7 @@ class NASBench:
     def _params(self, index: int, hp: str) -> int:
         p = self.table.query(index, "cifar10", "params_m", hp=hp)
         if not math.isfinite(p):
-            return round(NB101.count_params(NB101.from_index(index)) * 1e6)
+            return nb101_cost.count_params(NB101.from_index(index))
         return round(p * 1e6)
 
     def _from_surrogate(self, index: int, epochs: int, stop_halfway: bool, spec: ModelSpec) -> dict:
@@ -317,7 +315,7 @@ class NASBench:
         return {
             "module_adjacency": spec.matrix,
             "module_operations": spec.ops,
-            "trainable_parameters": round(NB101.count_params(NB101.from_index(index)) * 1e6),
+            "trainable_parameters": nb101_cost.count_params(NB101.from_index(index)),
             "training_time": float(cost.get("train_time_s", math.nan)),
             "train_accuracy": math.nan,
             "validation_accuracy": float(valid) / 100.0,

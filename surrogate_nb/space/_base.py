@@ -3,7 +3,8 @@
 NB201 and NB101 implement it; DARTS or another space is added by writing modules that subclass
 `SearchSpace` and registering the instance in `surrogate_nb.space.SPACES`. Nothing above has to
 change as long as it talks to the space through this interface: index <-> cell, parsing, surrogate
-features, sampling, mutation, network and its size. Tables and models record the space's `name`.
+features, sampling and mutation (networks: `surrogate_nb.network`). Tables and models record the
+space's `name`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
+
+from surrogate_nb.errors import UnknownKeyError
 
 A = TypeVar("A")
 
@@ -96,27 +99,10 @@ class SearchSpace(abc.ABC, Generic[A]):
     def feature_names(self, features: str) -> list[str]:
         """Column names of `featurize(..., features)`."""
 
-    # ---- network ------------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def build_network(self, arch: A, num_classes: int) -> Any:
-        """The cell's network as a ``torch.nn.Module`` (imports torch)."""
-
-    @abc.abstractmethod
-    def count_params(self, arch: A, num_classes: int = 10) -> float:
-        """Parameters of the cell's network in millions."""
-
-    def counters(self, arch: object, dataset: str) -> dict[str, float]:
-        """``params_m`` / ``flops_m`` of the cell's network for a dataset setting the space knows
-        the network of (empty otherwise)."""
-        return {}
-
     def encode(self, archs: Sequence[Any], encoding: str) -> np.ndarray:
         """Feature matrix of `archs` under a named encoding (see `encodings`)."""
         try:
             fn = self.encodings[encoding]
         except KeyError:
-            from surrogate_nb.errors import UnknownKeyError
-
             raise UnknownKeyError("encoding", encoding, sorted(self.encodings)) from None
         return fn([self.as_arch(a) for a in archs])

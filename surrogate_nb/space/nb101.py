@@ -273,26 +273,8 @@ class NB101Space(SearchSpace[Cell]):
 
         return nb101_encodings.feature_names(features)
 
-    def build_network(self, arch: Cell, num_classes: int = 10):
-        from surrogate_nb.space.nb101_network import build_network
-
-        return build_network(self.as_arch(arch), num_classes)
-
-    def count_params(self, arch: Cell, num_classes: int = 10) -> float:
-        from surrogate_nb.space.nb101_cost import count_params
-
-        return count_params(self.as_arch(arch), num_classes) / 1e6
-
     def label(self, arch: object) -> str:
         return self.as_arch(arch).module_hash
-
-    def counters(self, arch: object, dataset: str) -> dict[str, float]:
-        if dataset != "cifar10":
-            return {}
-        from surrogate_nb.space.nb101_cost import network_costs
-
-        params, flops = network_costs(self.as_arch(arch), 10)
-        return {"params_m": params / 1e6, "flops_m": flops / 1e6}
 
     @functools.cached_property
     def _index(self):

@@ -9,7 +9,7 @@ conv-BN-ReLU projections, and an input -> output edge adds a projection to the c
 Parameters count what TensorFlow counted as trainable: conv kernels (no bias), BN gamma and
 beta, dense weights and bias. FLOPs are multiply-adds of convolutions and the dense layer (bias
 included; pooling, BN, ReLU, adds not counted), NB201's counter convention, 32 x 32 input.
-`surrogate_nb.space.nb101_network` builds the module; the tests check both counts against it,
+`surrogate_nb.nb101_network` builds the module; the tests check both counts against it,
 and the parameter count against the published ``trainable_parameters`` of 20,001 cells.
 """
 

@@ -352,28 +352,6 @@ class NB201Space(SearchSpace[Arch]):
 
         return nb201_features.feature_names(features)
 
-    def build_network(self, arch: Arch, num_classes: int = 10):
-        from surrogate_nb.network import build_network
-
-        return build_network(self.as_arch(arch), num_classes)
-
-    def count_params(self, arch: Arch, num_classes: int = 10) -> float:
-        from surrogate_nb.network import count_params
-
-        return count_params(self.as_arch(arch), num_classes)
-
-    def counters(self, arch: object, dataset: str) -> dict[str, float]:
-        from surrogate_nb.network import COST_SETTINGS, count_flops, count_params
-
-        setting = COST_SETTINGS.get("cifar10" if dataset == "cifar10-valid" else dataset)
-        if setting is None:
-            return {}
-        classes, res = setting
-        return {
-            "params_m": count_params(arch, classes),
-            "flops_m": count_flops(arch, classes, resolution=res),
-        }
-
     def choices(self) -> list[tuple[str, tuple[str, ...]]]:
         return [(f"edge{e}", OPS) for e in range(NUM_EDGES)]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space import Arch, SearchSpace, get_space
 from surrogate_nb.table._format import COST_COLUMNS, read_manifest
+from surrogate_nb.table._types import Costs
 
 _COSTS = frozenset(COST_COLUMNS)
 #: Rows per record batch when loading a column (one row group of `write_table`).
@@ -97,7 +99,8 @@ class Benchmark:
 
     Shapes: a curve metric is ``(n cells, n_seeds, T epochs)``; epochs count from 0 and
     ``epoch=None`` is the last one (T - 1). ``seed=None`` is the mean over the seeds that have a
-    value (NaN-aware); ``return_count=True`` also gives how many seeds were averaged.
+    value (NaN-aware); `query_with_count` also gives how many seeds were averaged. Implements
+    `surrogate_nb.table.BenchmarkLike`.
 
     Example:
         >>> b = Benchmark.open("my_table")  # doctest: +SKIP
@@ -108,6 +111,7 @@ class Benchmark:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.path = root
         self.manifest = manifest
+        #: the search space recorded in the manifest (default "nb201")
         self.space: SearchSpace = get_space(manifest.get("space", "nb201"))
         self._n = int(self.space.size)
         self._settings: dict[str, dict[str, _Setting]] = {}
@@ -192,6 +196,8 @@ class Benchmark:
     ) -> Any:
         """One metric value of one cell (float) or of many (float64 array).
 
+        ``return_count=True`` is deprecated: use `query_with_count`.
+
         Args:
             arch: a cell of the table's space (NB201: `Arch`, index or string; NB-101: `Cell`,
                 index or module hash), or a list / array of them.
@@ -203,17 +209,50 @@ class Benchmark:
             seed: None = mean over available seeds, an int = that seed, "sample" = one seed
                 drawn per cell with ``rng`` among the seeds that cell has.
             rng: numpy Generator, required for ``seed="sample"``.
-            return_count: also return how many seeds are behind each value.
+            return_count: deprecated, see `query_with_count`.
 
         Returns:
-            float (scalar arch) or float64 array; NaN where not recorded. With
-            ``return_count``, ``(value, n)``.
+            float (scalar arch) or float64 array; NaN where not recorded.
 
         Raises:
             UnknownKeyError: unknown dataset, hp, metric, seed or epoch (lists what exists).
             InvalidArchError: not a cell of the table's space.
             ValueError: ``seed="sample"`` without ``rng``.
         """
+        if return_count:
+            warnings.warn(
+                "Benchmark.query(return_count=True) is deprecated; use query_with_count()",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.query_with_count(arch, dataset, metric, hp, epoch, seed, rng)
+        return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, False)
+
+    def query_with_count(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[float, int] | tuple[np.ndarray, np.ndarray]:
+        """`query` and how many seeds are behind each value: ``(float, int)`` for one cell,
+        ``(float64 array, int64 array)`` for many (0 where nothing was recorded)."""
+        return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, True)
+
+    def _lookup(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None,
+        epoch: int | None,
+        seed: int | str | None,
+        rng: np.random.Generator | None,
+        return_count: bool,
+    ) -> Any:
         s = self._setting(dataset, hp)
         # fast path: a plain int cell
         if type(arch) is int and 0 <= arch < self._n:
@@ -289,7 +328,7 @@ class Benchmark:
 
     def cost(
         self, arch: Any, dataset: str, hp: str | None = None, seed: int | None = None
-    ) -> dict[str, float]:
+    ) -> Costs:
         """Per-trial costs of one cell (mean over seeds unless ``seed``).
 
         Returns:
@@ -298,8 +337,7 @@ class Benchmark:
         """
         s = self._setting(dataset, hp)
         out = {c: self.query(arch, dataset, c, hp=s.hp, seed=seed) for c in COST_COLUMNS}
-        out["train_time_per_epoch_s"] = out["train_time_s"] / s.T
-        return out
+        return Costs(**out, train_time_per_epoch_s=out["train_time_s"] / s.T)
 
     def best(
         self,

@@ -32,7 +32,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,7 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from surrogate_nb._provenance import git_commit as git_commit  # re-exported (older callers)
+from surrogate_nb._provenance import software_info
 from surrogate_nb.errors import TableFormatError
+from surrogate_nb.space import get_space
+from surrogate_nb.table._types import TrialRecord
 
 #: Version of the layout described above; readers refuse newer versions.
 SCHEMA_VERSION = 1
@@ -51,39 +54,6 @@ COST_COLUMNS: tuple[str, ...] = ("params_m", "flops_m", "latency_s", "train_time
 #: Trial statuses a table may hold.
 STATUSES: tuple[str, ...] = ("ok", "diverged")
 _ROWS_PER_SPILL = 4096
-
-
-def software_info() -> dict[str, Any]:
-    """Producing software: package version and, when run from a git checkout, the commit."""
-    try:
-        import surrogate_nb
-
-        version = getattr(surrogate_nb, "__version__", None)
-    except ImportError:  # pragma: no cover
-        version = None
-    if version is None:
-        try:
-            from importlib.metadata import version as _v
-
-            version = _v("surrogate-nb")
-        except Exception:
-            version = "unknown"
-    return {"name": "surrogate-nb", "version": str(version), "git_commit": git_commit()}
-
-
-def git_commit() -> str | None:
-    """HEAD of the git checkout this package runs from; None for an installed copy."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -314,7 +284,7 @@ def _jsonable(obj: Any) -> Any:
 
 def write_table(
     path: str | os.PathLike,
-    trials: Iterable[Mapping[str, Any]],
+    trials: Iterable[TrialRecord],
     *,
     manifest: Mapping[str, Any],
     space: str = "nb201",
@@ -324,7 +294,7 @@ def write_table(
 
     Args:
         path: the table directory to create or replace.
-        trials: TrialRecord dicts (``arch_index``, ``dataset``, ``hp``, ``seed``, ``epochs``,
+        trials: `TrialRecord` dicts (``arch_index``, ``dataset``, ``hp``, ``seed``, ``epochs``,
             ``status``, ``params_m``, ``flops_m``, ``latency_s``, ``train_time_s`` and
             ``curves``: {metric: sequence of T floats, None for an unrecorded epoch}). Curves may
             be lists or numpy arrays. Every trial of one (dataset, hp) has the same T.
@@ -351,8 +321,6 @@ def write_table(
         >>> write_table(d, [t], manifest={"command": "doctest"}).name
         't'
     """
-    from surrogate_nb.space import get_space
-
     n_cells = int(get_space(space).size)
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)

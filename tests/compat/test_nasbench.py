@@ -124,7 +124,7 @@ def test_validity_and_errors(tfrecord):
 
 
 def test_surrogate_answers_cells_the_table_lacks(tmp_path, nb101_index):
-    from surrogate_nb.regressors import Surrogate, SurrogateBenchmark
+    from surrogate_nb.regressors import LGBRegressor, Surrogate, SurrogateBenchmark
     from surrogate_nb.table import Benchmark
 
     keys = [NB101.hash_of_index(i) for i in range(60)]
@@ -142,7 +142,7 @@ def test_surrogate_answers_cells_the_table_lacks(tmp_path, nb101_index):
     )
     table = import_any(src, tmp_path / "t")
     b = Benchmark.open(table)
-    s = Surrogate("lgb", space="nb101", params={"n_estimators": 30}, calibrate=False)
+    s = Surrogate(LGBRegressor(n_estimators=30), space="nb101", calibrate=False)
     s.fit(np.arange(40), 100 * acc[:40], rng=np.random.default_rng(0))
     sur = SurrogateBenchmark({("cifar10", "valid_acc", "108"): s}, table=b)
     nb = api.NASBench(table, seed=1, surrogate=sur)

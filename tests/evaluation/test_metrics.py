@@ -8,6 +8,7 @@ from scipy import stats
 from sklearn.metrics import mean_squared_error, r2_score
 
 from surrogate_nb.evaluation.metrics import (
+    METRIC_KEYS,
     all_metrics,
     coverage,
     gaussian_nll,
@@ -16,17 +17,9 @@ from surrogate_nb.evaluation.metrics import (
     sparse_kendall_tau,
     spearman,
 )
+from surrogate_nb.regressors import Surrogate, XGBRegressor
 
-KEYS = {
-    "kendall_tau",
-    "sparse_kendall_tau",
-    "spearman",
-    "r2",
-    "rmse",
-    "nll",
-    "coverage_50",
-    "coverage_90",
-}
+KEYS = set(METRIC_KEYS)
 
 
 def test_against_scipy_sklearn():
@@ -93,10 +86,9 @@ def test_holdout_metrics_on_reference(nb201_frame):
     out = holdout_metrics(
         idx,
         y,
-        model="xgb",
+        surrogate=Surrogate(XGBRegressor(n_estimators=300, learning_rate=0.06)),
         train_size=500,
         rng=np.random.default_rng(0),
-        params={"n_estimators": 300, "learning_rate": 0.06},
     )
     assert out["n_test"] == 15625 - 500
     assert out["kendall_tau"] > 0.84

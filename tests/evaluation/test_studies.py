@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.evaluation.metrics import METRIC_KEYS
+from surrogate_nb.evaluation.optimizers import Hyperband, RandomSearch, RegularizedEvolution
 from surrogate_nb.evaluation.studies import (
     compare_study,
     leave_out_study,
@@ -42,27 +44,16 @@ def test_train_size(bench, table_tools, tmp_path):
         METRIC,
         out=tmp_path,
         rng=np.random.default_rng(0),
-        models=("ridge",),
+        surrogates={"ridge": table_tools["ridge"]()},
         sizes=(10, 50, 150),
         repeats=2,
         test_size=100,
-        make_surrogate=table_tools["ridge"],
     )
     data = _outputs(tmp_path, ["train_size_kendall_tau", "train_size_r2", "train_size_rmse"])
     assert data["train_size_kendall_tau"]["data"]["ridge"]["n_train"] == [10, 50, 150]
-    assert s["sizes"] == [10, 50, 150] and len(s["runs"]) == 6
-    for key in (
-        "kendall_tau",
-        "sparse_kendall_tau",
-        "spearman",
-        "r2",
-        "rmse",
-        "nll",
-        "coverage_50",
-        "coverage_90",
-    ):
-        assert key in s["runs"][0]
-    taus = {r["n_train"]: r["kendall_tau"] for r in s["table"]}
+    assert s.sizes == [10, 50, 150] and len(s.runs) == 6
+    assert set(METRIC_KEYS) <= set(s.runs[0])
+    taus = {r["n_train"]: r["kendall_tau"] for r in s.table}
     assert taus[150] > taus[10]  # additive truth: more data helps a linear model
     md = (tmp_path / "report.md").read_text()
     assert md.index("train_size_kendall_tau.png") < md.index("train_size_rmse.png")
@@ -74,7 +65,7 @@ class _Oracle:
 
     truth = None
 
-    def __init__(self, model):
+    def __init__(self, model="oracle"):
         pass
 
     def fit(self, archs, y, *, rng):
@@ -97,19 +88,18 @@ def test_noise_known_answer(table_tools, tmp_path):
         METRIC,
         out=tmp_path / "r",
         rng=np.random.default_rng(1),
-        models=("oracle",),
+        surrogates={"oracle": _Oracle()},
         sizes=(50,),
         repeats=1,
         test_size=600,
-        make_surrogate=_Oracle,
     )
     _outputs(tmp_path / "r", ["noise_mae", "noise_kendall_tau", "noise_rmse"])
     c = np.sqrt(2 / np.pi)
-    assert s["tabular"]["mae"]["mean"] == pytest.approx(sigma * np.sqrt(2) * c, rel=0.1)
-    assert s["surrogate"]["oracle"]["mae"]["mean"][0] == pytest.approx(sigma * c, rel=0.1)
-    assert s["table"][0]["winner (MAE)"] == "surrogate"
-    assert "the surrogate wins" in s["verdict"]
-    assert 0 < s["seed_agreement"]["mean_tau"] < 1
+    assert s.tabular["mae"]["mean"] == pytest.approx(sigma * np.sqrt(2) * c, rel=0.1)
+    assert s.surrogate["oracle"]["mae"]["mean"][0] == pytest.approx(sigma * c, rel=0.1)
+    assert s.table[0]["winner (MAE)"] == "surrogate"
+    assert "the surrogate wins" in s.verdict
+    assert 0 < s.seed_agreement.seed_to_seed_kendall_tau < 1
 
 
 def test_noise_zero_noise_table_wins(table_tools, tmp_path):
@@ -120,14 +110,13 @@ def test_noise_zero_noise_table_wins(table_tools, tmp_path):
         METRIC,
         out=tmp_path / "r",
         rng=np.random.default_rng(0),
-        models=("ridge",),
+        surrogates={"ridge": table_tools["ridge"]()},
         sizes=(20,),
         repeats=1,
-        make_surrogate=table_tools["ridge"],
     )
-    assert s["tabular"]["mae"]["mean"] == pytest.approx(0.0, abs=1e-4)  # float32 storage
-    assert s["tabular"]["kendall_tau"]["mean"] == pytest.approx(1.0)
-    assert s["table"][0]["winner (MAE)"] == "table"
+    assert s.tabular["mae"]["mean"] == pytest.approx(0.0, abs=1e-4)  # float32 storage
+    assert s.tabular["kendall_tau"]["mean"] == pytest.approx(1.0)
+    assert s.table[0]["winner (MAE)"] == "table"
 
 
 def test_noise_needs_two_seeds(table_tools, tmp_path):
@@ -139,7 +128,7 @@ def test_noise_needs_two_seeds(table_tools, tmp_path):
             METRIC,
             out=tmp_path / "r",
             rng=np.random.default_rng(0),
-            make_surrogate=table_tools["ridge"],
+            surrogates={"ridge": table_tools["ridge"]()},
         )
 
 
@@ -150,16 +139,15 @@ def test_leave_out(bench, table_tools, tmp_path):
         METRIC,
         out=tmp_path,
         rng=np.random.default_rng(0),
-        models=("ridge",),
-        optimizers=("random_search", "rea"),
+        surrogates={"ridge": table_tools["ridge"]()},
+        optimizers=(RandomSearch(), RegularizedEvolution()),
         optimizer_repeats=2,
-        make_surrogate=table_tools["ridge"],
     )
     _outputs(tmp_path, ["leave_out_kendall_tau", "leave_out_rmse", "leave_out_edge_op"])
-    regions = {r["region"] for r in s["rows"]}
+    regions = {r["region"] for r in s.rows}
     assert {"op:nor_conv_3x3", "top10%", "random", "optimizer:rea"} <= regions
-    assert sum(r.startswith("edge") for r in regions) + len(s["skipped"]) >= 30
-    by = {r["region"]: r for r in s["rows"]}
+    assert sum(r.startswith("edge") for r in regions) + len(s.skipped) >= 30
+    by = {r["region"]: r for r in s.rows}
     # the leave-op-out region is exactly the cells using that op
     idx, _ = bench.to_xy(DS, METRIC)
     from surrogate_nb.space import Arch
@@ -174,11 +162,9 @@ def test_compare(bench, table_tools, tmp_path):
     from surrogate_nb.regressors import SurrogateBenchmark
 
     rng = np.random.default_rng(0)
-    surrogates = {}
-    for m in ("valid_acc", "test_acc"):
-        idx, y = bench.to_xy(DS, m)
-        surrogates[(DS, m, None)] = table_tools["ridge"]().fit(idx, y, rng=rng)
-    sur = SurrogateBenchmark(surrogates, table=bench)
+    sur = SurrogateBenchmark.from_table(
+        bench, DS, ("valid_acc", "test_acc"), rng=rng, surrogate=table_tools["ridge"]()
+    )
     s = compare_study(
         bench,
         sur,
@@ -186,17 +172,20 @@ def test_compare(bench, table_tools, tmp_path):
         METRIC,
         out=tmp_path,
         rng=rng,
-        optimizers=("random_search", "rea", "hyperband"),
+        optimizers=(RandomSearch(), RegularizedEvolution(), Hyperband()),
         repeats=3,
         budget_s=1500,
         report_metric="test_acc",
     )
     _outputs(tmp_path, ["compare_anytime", "compare_final", "compare_rank"])
-    assert set(s["finals"]["table"]) == {"random_search", "rea", "hyperband"}
-    assert "hyperband" in s["skipped"]  # the surrogate models the final epoch only
-    assert set(s["finals"]["surrogate"]) == {"random_search", "rea"}
-    assert all(len(v) == 3 for v in s["finals"]["table"].values())
-    assert -1 <= s["rank_agreement"]["kendall_tau"] <= 1
+    assert set(s.finals["table"]) == {"random_search", "rea", "hyperband"}
+    assert "hyperband" in s.skipped  # the surrogate models the final epoch only
+    assert set(s.finals["surrogate"]) == {"random_search", "rea"}
+    assert all(len(v) == 3 for v in s.finals["table"].values())
+    assert -1 <= s.rank_agreement["kendall_tau"] <= 1
+    assert json.loads((tmp_path / "summary.json").read_text())["means"] == json.loads(
+        json.dumps(s.to_dict()["means"])
+    )
 
 
 def test_rank_agreement():

@@ -37,7 +37,7 @@ def test_manifest_records_how_it_was_built(committed):
 
 def test_no_holes_in_seeds(committed):
     b, dataset = committed
-    _, n = b.query(np.arange(15625), dataset, "x-valid_acc", return_count=True)
+    _, n = b.query_with_count(np.arange(15625), dataset, "x-valid_acc")
     held = n > 0
     assert held.sum() > 0 and (n[held] == 3).all()
 

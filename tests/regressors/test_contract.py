@@ -32,7 +32,7 @@ class RegressorContract:
 
     @classmethod
     def surrogate(cls, **kw) -> Surrogate:
-        return Surrogate(cls.name, params=dict(cls.params), **kw)
+        return Surrogate(REGRESSORS[cls.name](**cls.params), **kw)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -143,10 +143,10 @@ def test_same_seed_same_model_in_a_fresh_process(tmp_path):
 
     code = (
         "import numpy as np, sys\n"
-        "from surrogate_nb.regressors import Surrogate\n"
+        "from surrogate_nb.regressors import LGBRegressor, Surrogate\n"
         "cells = np.arange(0, 15625, 97)[:120]\n"
         "y = 80 + (cells % 7).astype(float)\n"
-        "s = Surrogate('lgb', params={'n_estimators': 30})\n"
+        "s = Surrogate(LGBRegressor(n_estimators=30))\n"
         "s = s.fit(cells, y, rng=np.random.default_rng(5))\n"
         "np.save(sys.argv[1], np.stack(s.predict(cells)))\n"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from surrogate_nb.regressors import REGRESSORS, Surrogate, featurize
+from surrogate_nb.regressors import REGRESSORS, Surrogate, XGBRegressor, featurize
 from surrogate_nb.regressors.tuning import split_train_valid, tune
 
 CELLS = np.arange(0, 15625, 131)[:100]
@@ -37,15 +37,14 @@ def test_tune_is_seeded_and_in_space():
 
 
 def test_surrogate_with_tiny_budget(tmp_path):
-    s = Surrogate("xgb", params={"n_members": 5}, tune_trials=2)
+    s = Surrogate(XGBRegressor(n_members=5), tune_trials=2)
     s.fit(CELLS, _y(CELLS), rng=np.random.default_rng(0))
     assert "learning_rate" in s.params_  # came from the search space
     loaded = Surrogate.load(s.save(tmp_path / "m"))
     np.testing.assert_array_equal(loaded.predict(CELLS)[0], s.predict(CELLS)[0])
 
 
-def test_unknown_param_is_refused():
-    from surrogate_nb.errors import UnknownKeyError
-
-    with pytest.raises(UnknownKeyError, match="n_estimators"):
-        Surrogate("ensemble", params={"n_estimators": 10})
+def test_a_name_is_refused_with_a_hint():
+    """Library calls take instances; a name fails at fit, saying what to pass."""
+    with pytest.raises(TypeError, match=r"XGBRegressor\(\)"):
+        Surrogate("ensemble").fit(CELLS, _y(CELLS), rng=np.random.default_rng(0))

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from surrogate_nb.network import build_network
 from surrogate_nb.space import NB101, Cell
 from surrogate_nb.space.nb101 import OPS
 from surrogate_nb.space.nb101_cost import count_flops, count_params, vertex_channels
-from surrogate_nb.space.nb101_network import build_network
 
 pytestmark = pytest.mark.xdist_group("nb101")
 

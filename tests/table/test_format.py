@@ -75,13 +75,15 @@ def test_rows_sorted_and_nan_gap_preserved(table):
     assert keys == sorted(keys)
     b = Benchmark.open(path)
     # cell 21 (i=3) has a null at epoch 1 for seed 777 only: the mean uses seed 888 alone
-    v, n = b.query(21, "toy-a", "valid_acc", epoch=1, return_count=True)
+    v, n = b.query_with_count(21, "toy-a", "valid_acc", epoch=1)
     assert n == 1
     assert v == pytest.approx(b.query(21, "toy-a", "valid_acc", epoch=1, seed=888))
     assert np.isnan(b.query(21, "toy-a", "valid_acc", epoch=1, seed=777))
-    assert b.query(21, "toy-a", "valid_acc", epoch=0, return_count=True)[1] == 2
+    assert b.query_with_count(21, "toy-a", "valid_acc", epoch=0)[1] == 2
     # missing cell: NaN, count 0
-    assert b.query(1, "toy-a", "valid_acc", return_count=True)[1] == 0
+    assert b.query_with_count(1, "toy-a", "valid_acc")[1] == 0
+    with pytest.warns(DeprecationWarning, match="query_with_count"):  # the old spelling works
+        assert b.query(1, "toy-a", "valid_acc", return_count=True)[1] == 0
     assert np.isnan(b.cost(21, "toy-a")["flops_m"])
 
 

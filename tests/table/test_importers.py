@@ -65,7 +65,7 @@ def test_wide_small(tmp_path, small_csv):
     assert b.datasets() == ["my_data"] and b.seeds("my_data") == [AGGREGATE_SEED, 0, 1, 2]
     assert b.epochs("my_data") == 200
     for row in frame.itertuples():
-        v, n = b.query(int(row.index), "my_data", "valid_acc", return_count=True)
+        v, n = b.query_with_count(int(row.index), "my_data", "valid_acc")
         assert v == pytest.approx(row.my_data_valid_acc_200, rel=1e-6)
         assert n == (2 if row.index == 6111 else 3)
         assert b.query(int(row.index), "my_data", "valid_acc", seed=1) == pytest.approx(

@@ -17,6 +17,14 @@ from surrogate_nb.table.importers._safe_pickle import (
     safe_loads,
     safe_torch_load,
 )
+from surrogate_nb.table.importers.nats import import_nats
+from surrogate_nb.table.importers.nb101 import (
+    import_nb101_json,
+    import_nb101_tfrecord,
+    is_nb101_json,
+)
+from surrogate_nb.table.importers.nb201_pth import import_nb201_pth
+from surrogate_nb.table.importers.wide import import_wide
 
 #: Format names accepted by `import_any` / ``snb import --format``.
 FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss", "nb101-tfrecord", "nb101-json")
@@ -38,11 +46,8 @@ def infer_format(source: str | os.PathLike) -> str:
         return "csv"
     if name.endswith(".tfrecord"):
         return "nb101-tfrecord"
-    if name.endswith(".json"):
-        from surrogate_nb.table.importers.nb101 import is_nb101_json
-
-        if is_nb101_json(p):
-            return "nb101-json"
+    if name.endswith(".json") and is_nb101_json(p):
+        return "nb101-json"
     raise UnknownKeyError(
         "source format", p.name, FORMATS, "cannot tell from the name; pass --format"
     )
@@ -59,24 +64,14 @@ def import_any(
     """Import ``source`` into the table directory ``out`` (format inferred when None)."""
     fmt = format or infer_format(source)
     if fmt in ("csv", "parquet"):
-        from surrogate_nb.table.importers.wide import import_wide
-
         return import_wide(source, out, command=command)
     if fmt == "nb201-pth":
-        from surrogate_nb.table.importers.nb201_pth import import_nb201_pth
-
         return import_nb201_pth(source, out, command=command)
     if fmt == "nats-tss":
-        from surrogate_nb.table.importers.nats import import_nats
-
         return import_nats(source, out, command=command)
     if fmt == "nb101-tfrecord":
-        from surrogate_nb.table.importers.nb101 import import_nb101_tfrecord
-
         return import_nb101_tfrecord(source, out, command=command, progress=progress)
     if fmt == "nb101-json":
-        from surrogate_nb.table.importers.nb101 import import_nb101_json
-
         return import_nb101_json(source, out, command=command)
     raise UnknownKeyError("import format", fmt, FORMATS)
 

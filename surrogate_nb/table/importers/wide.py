@@ -33,7 +33,7 @@ import numpy as np
 
 from surrogate_nb.errors import TableFormatError
 from surrogate_nb.space import NUM_ARCHS, as_indices
-from surrogate_nb.table._format import COST_COLUMNS, write_table
+from surrogate_nb.table._format import COST_COLUMNS, sha256_file, write_table
 
 #: Seed under which a mean-only column (no per-run columns) is stored.
 AGGREGATE_SEED = -1
@@ -193,7 +193,7 @@ def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: s
         "import": {
             "format": "wide",
             "source_file": src.name,
-            "source_sha256": _sha256(src),
+            "source_sha256": sha256_file(src),
             "seeds": "column suffix _run<k> -> seed k; mean-only columns -> seed -1",
             "aggregate_seed": AGGREGATE_SEED,
             "ignored_columns": ignored,
@@ -201,9 +201,3 @@ def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: s
         },
     }
     return write_table(out, trials(), manifest=manifest)
-
-
-def _sha256(path: Path) -> str:
-    from surrogate_nb.table._format import sha256_file
-
-    return sha256_file(path)

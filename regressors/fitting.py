@@ -1,0 +1,147 @@
+"""Fitting surrogates on cells: one way to draw training cells, one way to fit a fresh copy.
+
+* `draw_split` draws ``train_size`` cells uniformly without replacement (the first ``train_size``
+  of ``rng.permutation(n)``); every caller that fits on N random cells (`fit_on_cells`, hence
+  `fit_from_table`, `SurrogateBenchmark.from_table`, ``snb fit``, ``snb surrogate-eval``) draws
+  them this way, so one seed gives one set of training cells everywhere.
+* `fit_copy` fits a fresh copy of a surrogate prototype, so callers (studies fitting one model
+  many times, a benchmark with one surrogate per metric) never share fitted state.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from surrogate_nb.errors import DataError
+from surrogate_nb.regressors.surrogate import Surrogate
+from surrogate_nb.table import BenchmarkLike
+
+
+class SurrogateModel(Protocol):
+    """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` is one)."""
+
+    #: name of the search space whose cell indices `fit` and `predict` take
+    space: str
+
+    def fit(self, archs: Any, y: Any, *, rng: np.random.Generator) -> Any: ...
+
+    def predict(self, archs: Any) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+M = TypeVar("M", bound=SurrogateModel)
+
+
+def draw_split(
+    n: int, train_size: int | None, rng: np.random.Generator, *, min_test: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, test rows) of ``range(n)``, each sorted.
+
+    Args:
+        n: rows available.
+        train_size: rows to train on (None = all of them, no test rows).
+        rng: draws the rows (the first `train_size` of ``rng.permutation(n)``).
+        min_test: rows that must be left for testing.
+
+    Raises:
+        DataError: `train_size` outside ``2 .. n - min_test``.
+    """
+    if train_size is None:
+        return np.arange(n), np.zeros(0, np.int64)
+    if not 2 <= train_size <= n - min_test:
+        raise DataError(
+            f"train_size must be in 2..{n - min_test} ({n} cells with a value"
+            + (f", {min_test} kept for testing" if min_test else "")
+            + f"), got {train_size}",
+            train_size,
+        )
+    perm = rng.permutation(n)
+    return np.sort(perm[:train_size]), np.sort(perm[train_size:])
+
+
+def fit_copy(
+    prototype: M, archs: Any, y: Any, *, rng: np.random.Generator, description: str = ""
+) -> M:
+    """A fitted deep copy of `prototype` (which stays unfitted).
+
+    Raises:
+        DataError: fewer than 2 training cells.
+    """
+    if len(archs) < 2:
+        raise DataError(f"cannot fit a surrogate on {len(archs)} cell(s); need at least 2", len(y))
+    model = copy.deepcopy(prototype)
+    idx, yy = np.asarray(archs, np.int64), np.asarray(y, np.float64)
+    if description and isinstance(model, Surrogate):
+        return model.fit(idx, yy, rng=rng, target_description=description)
+    return model.fit(idx, yy, rng=rng)
+
+
+@dataclass
+class Fit:
+    """A surrogate fitted on random cells, and which cells it saw.
+
+    Attributes:
+        surrogate: the fitted copy.
+        train: rows of the given (indices, y) it was trained on, int64, sorted.
+        test: the rows left out, int64, sorted.
+        seconds: wall-clock time of the fit.
+    """
+
+    surrogate: Any
+    train: np.ndarray
+    test: np.ndarray
+    seconds: float
+
+
+def fit_on_cells(
+    prototype: SurrogateModel,
+    indices: Any,
+    y: Any,
+    *,
+    rng: np.random.Generator,
+    train_size: int | None = None,
+    min_test: int = 0,
+    description: str = "",
+) -> Fit:
+    """Fit a copy of `prototype` on `train_size` random cells of (indices, y) (`draw_split`)."""
+    idx = np.asarray(indices, np.int64).reshape(-1)
+    yy = np.asarray(y, np.float64).reshape(-1)
+    if len(idx) != len(yy):
+        raise DataError(f"{len(idx)} cells but {len(yy)} values", len(yy))
+    tr, te = draw_split(len(idx), train_size, rng, min_test=min_test)
+    start = time.perf_counter()
+    model = fit_copy(prototype, idx[tr], yy[tr], rng=rng, description=description)
+    return Fit(model, tr, te, time.perf_counter() - start)
+
+
+def fit_from_table(
+    table: BenchmarkLike,
+    dataset: str,
+    metric: str,
+    hp: str | None = None,
+    *,
+    rng: np.random.Generator,
+    surrogate: SurrogateModel | None = None,
+    train_size: int | None = None,
+) -> Fit:
+    """Fit a copy of `surrogate` (default ``Surrogate()``) on a benchmark's seed-averaged final
+    values of (dataset, metric, hp): all cells with a value, or `train_size` random ones. The
+    `Fit`'s rows index ``table.to_xy(dataset, metric, hp=hp)``."""
+    idx, y = table.to_xy(dataset, metric, hp=hp)
+    desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
+    prototype = surrogate if surrogate is not None else Surrogate(space=table.space.name)
+    if isinstance(prototype, Surrogate) and prototype.space != table.space.name:
+        prototype = copy.copy(prototype)  # the table says which space its cells belong to
+        prototype.space = table.space.name
+    return fit_on_cells(
+        prototype,
+        idx,
+        y,
+        rng=rng,
+        train_size=train_size,
+        description=desc,
+    )

@@ -136,8 +136,8 @@ def predict_cmd(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print a JSON list of {arch, mean, std} (plus hp for multi-schedule models), in "
-        "input order.",
+        help="Print a JSON list of {arch, index, mean, std} (plus hp for multi-schedule models), "
+        "in input order.",
     ),
 ) -> None:
     """Predict mean and std (model uncertainty) of cells with a saved surrogate."""
@@ -170,7 +170,7 @@ def predict_cmd(
     for j, label in enumerate(labels):
         for key in sorted(per_model, key=lambda k: (len(str(k[2])), str(k[2]))):
             mean, std = per_model[key]
-            row = {"arch": label, "mean": float(mean[j]), "std": float(std[j])}
+            row = {"arch": label, "index": idx[j], "mean": float(mean[j]), "std": float(std[j])}
             if key[2] is not None:
                 row["hp"] = key[2]
             rows.append(row)

@@ -39,7 +39,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +88,37 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _is_saved(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a saved surrogate's manifest minus its own checksum."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _validate_saved(m: dict[str, Any], mpath: Path, files: dict, scale: float) -> None:
+    """Checksum and value rules of a saved surrogate's manifest (`Surrogate.load`)."""
+    digest = m.get("manifest_sha256")
+    if not isinstance(digest, str) or digest != _manifest_digest(m):
+        raise ModelFormatError(
+            f"{mpath} fails its manifest_sha256 checksum (missing or not matching): the manifest "
+            "was edited or damaged (std_scale, transform, params or files can no longer be "
+            "trusted); refit the model"
+        )
+    if not files or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ModelFormatError(f"{mpath}: 'files' must list the model's files with their sha256")
+    if not np.isfinite(scale) or scale <= 0:
+        raise ModelFormatError(
+            f"{mpath}: calibration std_scale must be finite and > 0, got {scale}"
+        )
+    n = m.get("train", {}).get("n") if isinstance(m.get("train"), dict) else None
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ModelFormatError(f"{mpath}: train.n must be a positive integer, got {n!r}")
 
 
 def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
@@ -328,17 +358,24 @@ class Surrogate:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory `path` (replaced atomically if it exists); returns it."""
+        from surrogate_nb import _atomic
+
         manifest = self.manifest()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        _atomic.recover(path, _is_saved)
+        _atomic.clean_stale(path)
+        tmp = _atomic.staging_dir(path)
         try:
             files = self.regressor_.save_model(tmp)
             manifest["files"] = {f: _sha256(tmp / f) for f in files}
+            manifest["manifest_sha256"] = _manifest_digest(manifest)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
+            # the old model stays at `path` until the new one is complete (crash-safe swap)
+            _atomic.commit(tmp, path, replaceable=_is_saved, what="saved surrogate")
+        except FileExistsError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ModelFormatError(str(exc)) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -352,8 +389,12 @@ class Surrogate:
             ModelFormatError: missing/corrupt manifest or files, checksum mismatch, another
                 format, a newer format version, or an unknown model / feature set.
         """
+        from surrogate_nb import _atomic
+
         path = Path(path)
         mpath = path / MANIFEST
+        if not path.exists():
+            _atomic.recover(path, _is_saved)
         if not mpath.is_file():
             raise ModelFormatError(f"{path} is not a saved surrogate: {MANIFEST} is missing")
         try:
@@ -379,6 +420,7 @@ class Surrogate:
             scale = float(m["calibration"]["std_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{mpath}: manifest lacks or mangles {exc}") from exc
+        _validate_saved(m, mpath, files, scale)
         for name, digest in files.items():
             fpath = path / name
             if Path(name).name != name or not fpath.is_file():

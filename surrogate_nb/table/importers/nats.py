@@ -245,14 +245,16 @@ def import_nats(
 def _patch_count(root: Path, n: int) -> None:
     """Record how many cells were imported (known only after the stream) in the manifest.
 
-    The manifest is not covered by the per-file checksums, so it can be updated in place
-    (atomically: temp file + rename).
+    Updated in place (atomically: temp file + rename), with its ``manifest_sha256`` renewed.
     """
     import json
+
+    from surrogate_nb.table._format import manifest_digest
 
     mpath = root / "manifest.json"
     manifest = json.loads(mpath.read_text())
     manifest["import"]["cells_imported"] = n
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     tmp = mpath.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, mpath)

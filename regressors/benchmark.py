@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import ModelFormatError, UnknownKeyError
+from surrogate_nb.errors import InvalidValueError, ModelFormatError, UnknownKeyError
 from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.space import as_indices
 
@@ -256,6 +256,7 @@ def fit_from_table(
     rng: np.random.Generator,
     model: str = "xgb",
     train_size: int | None = None,
+    on_progress: Any = None,
     **surrogate_kwargs: Any,
 ) -> tuple[Surrogate, np.ndarray]:
     """Fit a `Surrogate` on a tabular benchmark's seed-averaged final values.
@@ -266,6 +267,7 @@ def fit_from_table(
         rng: draws the training cells and drives the fit.
         model: registry name.
         train_size: number of random cells to train on (None = every cell with a value).
+        on_progress: passed to `Surrogate.fit` (``(step, steps, what)``).
         **surrogate_kwargs: passed to `Surrogate`.
 
     Returns:
@@ -274,11 +276,13 @@ def fit_from_table(
     idx, y = table.to_xy(dataset, metric, hp=hp)
     if train_size is not None:
         if not 2 <= train_size <= len(idx):
-            raise ValueError(
+            raise InvalidValueError(
                 f"train_size must be in 2..{len(idx)} (cells with a value), got {train_size}"
             )
         pick = np.sort(rng.choice(len(idx), size=train_size, replace=False))
         idx, y = idx[pick], y[pick]
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
-    surrogate = Surrogate(model, **surrogate_kwargs).fit(idx, y, rng=rng, target_description=desc)
+    surrogate = Surrogate(model, **surrogate_kwargs).fit(
+        idx, y, rng=rng, target_description=desc, on_progress=on_progress
+    )
     return surrogate, idx

@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +202,13 @@ class Surrogate:
         return featurize(archs, self.features)
 
     def fit(
-        self, archs: object, y: object, *, rng: np.random.Generator, target_description: str = ""
+        self,
+        archs: object,
+        y: object,
+        *,
+        rng: np.random.Generator,
+        target_description: str = "",
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> Surrogate:
         """Fit on cells `archs` (any form `as_indices` takes) with targets `y` (n,).
 
@@ -210,6 +217,8 @@ class Surrogate:
             y: their values (e.g. validation accuracy in percent, mean over seeds).
             rng: drives tuning, calibration split and model seeds.
             target_description: free text stored in the saved manifest (what y is).
+            on_progress: called as ``(step, steps, what)`` before each model fit (tuning,
+                each calibration fold, the final fit) and once at the end (step == steps).
 
         Returns:
             self.
@@ -240,15 +249,27 @@ class Surrogate:
         t = _forward(y, transform)
         cls = _registry()[self.model]
         params = dict(self.params)
+        calibrating = self.calibrate and len(y) >= 20
+        folds = self.calibration_folds or (2 if self.model == "ensemble" else 5)
+        steps = (self.tune_trials > 0) + (max(int(folds), 2) if calibrating else 0) + 1
+        done = [0]
+
+        def step(what: str) -> None:
+            if on_progress is not None:
+                on_progress(done[0], steps, what)
+            done[0] += 1
+
         if self.tune_trials > 0:
             from surrogate_nb.regressors.tuning import tune
 
+            step(f"tuning ({self.tune_trials} Optuna trials)")
             params = tune(cls, X, t, n_trials=self.tune_trials, rng=rng, fixed=params)
         scale = 1.0
         calib: dict[str, float] = {}
-        if self.calibrate and len(y) >= 20:
-            folds = self.calibration_folds or (2 if self.model == "ensemble" else 5)
-            z = self._cross_validated_z(cls, params, X, t, y, transform, int(folds), rng)
+        if calibrating:
+            z = self._cross_validated_z(
+                cls, params, X, t, y, transform, int(folds), rng, on_fold=step
+            )
             scale = float(max(np.quantile(z, 0.9) / _Z90, 1e-3))
             calib = {
                 "folds": int(folds),
@@ -256,7 +277,10 @@ class Surrogate:
                 "raw_coverage_50": float(np.mean(z <= _Z50)),
             }
         params["random_state"] = int(rng.integers(0, 2**31 - 1))
+        step(f"final fit on {len(y)} cells")
         self.regressor_ = cls(**params).fit(X, t)
+        if on_progress is not None:
+            on_progress(steps, steps, "fitted")
         self.params_ = params
         self.transform_ = transform
         self.std_scale_ = scale
@@ -276,11 +300,14 @@ class Surrogate:
         transform: str,
         folds: int,
         rng: np.random.Generator,
+        on_fold: Callable[[str], None] | None = None,
     ) -> np.ndarray:
         """|y - mean| / std of every training row, predicted by a model that did not see it."""
         fold_of = rng.permutation(len(y)) % max(folds, 2)
         z = np.empty(len(y))
         for k in range(max(folds, 2)):
+            if on_fold is not None:
+                on_fold(f"calibration fold {k + 1}/{max(folds, 2)}")
             va = fold_of == k
             m = cls(**{**params, "random_state": int(rng.integers(0, 2**31 - 1))})
             mt, st = m.fit(X[~va], t[~va]).predict(X[va])

@@ -79,3 +79,8 @@ class ModelFormatError(SurrogateNBError, ValueError):
 
 class BuildError(SurrogateNBError, RuntimeError):
     """The exhaustive build cannot go on (inconsistent ledger, bad shard, bad cell list)."""
+
+
+class InvalidValueError(SurrogateNBError, ValueError):
+    """An argument outside its allowed range or of the wrong kind (the message names the
+    argument, the value received and what is allowed)."""

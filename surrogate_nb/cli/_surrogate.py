@@ -62,21 +62,25 @@ def fit_cmd(
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
 
+    from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.regressors.benchmark import fit_from_table
     from surrogate_nb.table import Benchmark
 
     _check_model(model)
     b = Benchmark.open(table)
-    surrogate, idx = fit_from_table(
-        b,
-        dataset,
-        metric,
-        hp,
-        rng=np.random.default_rng(seed),
-        model=model,
-        train_size=train_size,
-        tune_trials=tune,
-    )
+    with Reporter(f"fit {model}") as bar:
+        bar.stage(f"reading {dataset}/{metric} from the table ...")
+        surrogate, idx = fit_from_table(
+            b,
+            dataset,
+            metric,
+            hp,
+            rng=np.random.default_rng(seed),
+            model=model,
+            train_size=train_size,
+            tune_trials=tune,
+            on_progress=lambda k, n, what: bar.update(k, n, f"model fits · {what}", force=True),
+        )
     path = surrogate.save(out)
     console.print(
         f"wrote [bold]{path}[/]: {model} on {len(idx)} cells of {dataset}/{metric}, "
@@ -142,19 +146,21 @@ def surrogate_eval_cmd(
     import numpy as np
     from rich.table import Table
 
+    from surrogate_nb.cli._progress import status
     from surrogate_nb.evaluation.metrics import holdout_metrics
     from surrogate_nb.table import Benchmark
 
     _check_model(model)
     idx, y = Benchmark.open(table).to_xy(dataset, metric, hp=hp)
-    result = holdout_metrics(
-        idx,
-        y,
-        model=model,
-        train_size=train_size,
-        rng=np.random.default_rng(seed),
-        tune_trials=tune_trials if tune else 0,
-    )
+    with status(f"surrogate-eval: fitting {model} on {train_size} cells, testing on the rest"):
+        result = holdout_metrics(
+            idx,
+            y,
+            model=model,
+            train_size=train_size,
+            rng=np.random.default_rng(seed),
+            tune_trials=tune_trials if tune else 0,
+        )
     result = {"model": model, "dataset": dataset, "metric": metric, "seed": seed, **result}
     if as_json:
         typer.echo(json.dumps(result))

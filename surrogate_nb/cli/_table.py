@@ -29,14 +29,21 @@ def import_cmd(
     ),
 ) -> None:
     """Convert a published benchmark file into a surrogate-nb table."""
+    from surrogate_nb.cli._progress import status
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers import import_any
 
-    path = import_any(source, out, format=format, command=" ".join(["snb", *sys.argv[1:]]))
+    with status(f"importing {source}"):
+        path = import_any(source, out, format=format, command=" ".join(["snb", *sys.argv[1:]]))
     b = Benchmark.open(path)
+    settings = b.manifest["settings"]
+    seeds = sorted({s for st in settings for s in st["seeds"]})
+    cells = max(st.get("cells", 0) for st in settings)
     console.print(
-        f"wrote [bold]{path}[/]: "
-        + ", ".join(f"{d} (hp {', '.join(b.hps(d))})" for d in b.datasets())
+        f"wrote [bold]{path}[/]: {len(settings)} setting(s), up to {cells} cells per setting, "
+        f"seeds {seeds}, {sum(st['rows'] for st in settings)} trials: "
+        + ", ".join(f"{d} (hp {', '.join(b.hps(d))})" for d in b.datasets()),
+        highlight=False,
     )
 
 
@@ -68,8 +75,18 @@ def info_cmd(
     )
     if m.get("command"):
         console.print(f"command: {m['command']}", highlight=False)
-    t = Table("dataset", "hp", "epochs", "seeds", "trials", "cells", "metrics")
+    t = Table("dataset", "hp", "epochs", "seeds", "trials", "cells", "metrics [epochs with values]")
     for s in m["settings"]:
+        rec = s.get("recorded")
+        if rec is None:  # tables written before `recorded` existed
+            metrics = ", ".join(s["metrics"])
+        else:
+            metrics = ", ".join(
+                f"{k} [{rec[k]}]" if rec.get(k) else f"{k} [no values]" for k in s["metrics"]
+            )
+        costs = s.get("costs_recorded")
+        if costs is not None:
+            metrics += "; costs: " + (", ".join(costs) or "none recorded")
         t.add_row(
             s["dataset"],
             s["hp"],
@@ -77,7 +94,7 @@ def info_cmd(
             ", ".join(map(str, s["seeds"])),
             str(s["rows"]),
             str(s.get("cells", "")),
-            ", ".join(s["metrics"]),
+            metrics,
         )
     console.print(t)
 
@@ -129,7 +146,7 @@ def query_cmd(
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(table)
-    a = as_arch(int(arch) if arch.strip().isdigit() else arch)
+    a = as_arch(arch)
     value, n = b.query(
         a,
         dataset,
@@ -140,6 +157,8 @@ def query_cmd(
         rng=np.random.default_rng(rng_seed),
         return_count=True,
     )
+    if n == 0:
+        _explain_missing(b, a.index, dataset, metric, hp, epoch)
     if as_json:
         print(
             json.dumps(
@@ -161,6 +180,42 @@ def query_cmd(
         f"{metric} of {a.index} {a} on {dataset}: [bold]{value:.6g}[/] "
         f"({'mean of ' + str(n) + ' seed(s)' if seed in (None, 'mean') else 'seed ' + str(seed)})",
         highlight=False,
+    )
+
+
+def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch) -> None:
+    """Raise a one-line error saying why there is no value and what the table does hold."""
+    from surrogate_nb.errors import UnknownKeyError
+    from surrogate_nb.table._format import COST_COLUMNS, parse_ranges
+
+    s = b._setting(dataset, hp)
+    info = next(x for x in b.manifest["settings"] if x["dataset"] == s.dataset and x["hp"] == s.hp)
+    where = f"({s.dataset}, hp {s.hp})"
+    if metric in COST_COLUMNS:
+        costs = info.get("costs_recorded")
+        if costs is not None and metric not in costs:
+            raise UnknownKeyError(
+                "cost", metric, costs, f"{where} records no {metric} for any cell"
+            )
+    else:
+        rec = info.get("recorded", {}).get(metric)
+        e = s.T - 1 if epoch is None else epoch
+        if rec is not None and e not in parse_ranges(rec):
+            raise UnknownKeyError(
+                "epoch",
+                e,
+                [rec or "none"],
+                f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
+            )
+    if int(b.n_seeds(index, s.dataset, s.hp)) == 0:
+        raise UnknownKeyError(
+            "cell",
+            index,
+            [f"{info.get('cells', '?')} of the space's cells"],
+            f"cell {index} has no trial in {where}",
+        )
+    raise UnknownKeyError(
+        "value", metric, [], f"cell {index} has trials in {where} but no {metric} value there"
     )
 
 

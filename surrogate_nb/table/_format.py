@@ -253,6 +253,12 @@ def validate_manifest(manifest: Mapping[str, Any], root: Path) -> None:
             raise _fail(mpath, f"{where}.metrics must be a list of distinct metric names")
         if not _is_int(s.get("rows")) or s["rows"] < 0:
             raise _fail(mpath, f"{where}.rows must be an integer >= 0")
+        rec = s.get("recorded", {})
+        if not isinstance(rec, dict) or not all(
+            k in metrics and isinstance(v, str) and re.fullmatch(r"[0-9,\-]*", v)
+            for k, v in rec.items()
+        ):
+            raise _fail(mpath, f"{where}.recorded must map metrics to epoch ranges")
     unused = sorted(set(files) - used)
     if unused:
         raise _fail(mpath, f"file {unused[0]} belongs to no setting")
@@ -481,6 +487,8 @@ class _SettingBuffer:
                 f"duplicate trial (arch_index {idx[k]}, seed {seed[k]}) in ({self.dataset}, hp "
                 f"{self.hp}); each (arch, seed) may appear once"
             )
+        recorded = {m: _ranges(_epochs_with_values(table.column(m), self.T)) for m in self.metrics}
+        costs = [c for c in COST_COLUMNS if table.column(c).null_count < table.num_rows]
         # small row groups: a lazy one-column load reads a few MB at a time
         pq.write_table(
             table, out, compression="zstd", row_group_size=4096, write_page_checksum=True
@@ -494,7 +502,54 @@ class _SettingBuffer:
             "epochs": self.T,
             "metrics": list(self.metrics),
             "cells": int(np.unique(idx).size),
+            # what holds at least one value: epochs per curve metric ("0-199", "11", "" = none)
+            # and the per-trial costs (`snb info` and `snb query` say what exists)
+            "recorded": recorded,
+            "costs_recorded": costs,
         }
+
+
+def _epochs_with_values(column: Any, T: int) -> np.ndarray:
+    """0-based epochs at which at least one row of a fixed-size-list column holds a value."""
+    import pyarrow as pa
+
+    seen = np.zeros(T, bool)
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        child = chunk.values.slice(chunk.offset * T, len(chunk) * T)
+        valid = np.asarray(child.is_valid().to_numpy(zero_copy_only=False), bool)
+        valid = valid.reshape(len(chunk), T)
+        if chunk.null_count:
+            valid &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), bool)[:, None]
+        if isinstance(child, pa.FloatingPointArray):
+            vals = np.asarray(child.to_numpy(zero_copy_only=False), np.float64).reshape(-1, T)
+            valid &= ~np.isnan(vals)
+        seen |= valid.any(axis=0)
+    return np.flatnonzero(seen)
+
+
+def _ranges(epochs: np.ndarray) -> str:
+    """Compact text of sorted ints: [0, 1, 2, 5] -> "0-2,5"; [] -> ""."""
+    parts: list[str] = []
+    e = [int(x) for x in epochs]
+    i = 0
+    while i < len(e):
+        j = i
+        while j + 1 < len(e) and e[j + 1] == e[j] + 1:
+            j += 1
+        parts.append(str(e[i]) if i == j else f"{e[i]}-{e[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def parse_ranges(text: str) -> list[int]:
+    """Inverse of the compact epoch text stored under ``recorded`` ("0-2,5" -> [0, 1, 2, 5])."""
+    out: list[int] = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
 
 
 def _jsonable(obj: Any) -> Any:

@@ -61,7 +61,9 @@ def main() -> None:
     except SurrogateNBError as exc:
         from rich.markup import escape
 
-        err_console.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False)
+        err_console.print(
+            f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted", highlight=False)

@@ -44,6 +44,7 @@ def import_cmd(
         f"seeds {seeds}, {sum(st['rows'] for st in settings)} trials: "
         + ", ".join(f"{d} (hp {', '.join(b.hps(d))})" for d in b.datasets()),
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -157,8 +158,9 @@ def query_cmd(
         rng=np.random.default_rng(rng_seed),
         return_count=True,
     )
-    if n == 0:
-        _explain_missing(b, a.index, dataset, metric, hp, epoch)
+    missing = _explain_missing(b, a.index, dataset, metric, hp, epoch, seed) if n == 0 else None
+    if missing is not None and not as_json:
+        raise missing
     if as_json:
         print(
             json.dumps(
@@ -172,6 +174,7 @@ def query_cmd(
                     "seed": seed,
                     "value": None if value != value else value,
                     "n_seeds": n,
+                    **({"missing": str(missing)} if missing is not None else {}),
                 }
             )
         )
@@ -183,8 +186,8 @@ def query_cmd(
     )
 
 
-def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch) -> None:
-    """Raise a one-line error saying why there is no value and what the table does hold."""
+def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch, seed) -> Exception:
+    """An error saying why there is no value and what the table does hold."""
     from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.table._format import COST_COLUMNS, parse_ranges
 
@@ -194,28 +197,30 @@ def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch) -> Non
     if metric in COST_COLUMNS:
         costs = info.get("costs_recorded")
         if costs is not None and metric not in costs:
-            raise UnknownKeyError(
+            return UnknownKeyError(
                 "cost", metric, costs, f"{where} records no {metric} for any cell"
             )
     else:
         rec = info.get("recorded", {}).get(metric)
         e = s.T - 1 if epoch is None else epoch
         if rec is not None and e not in parse_ranges(rec):
-            raise UnknownKeyError(
+            return UnknownKeyError(
                 "epoch",
                 e,
                 [rec or "none"],
                 f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
             )
     if int(b.n_seeds(index, s.dataset, s.hp)) == 0:
-        raise UnknownKeyError(
-            "cell",
-            index,
-            [f"{info.get('cells', '?')} of the space's cells"],
-            f"cell {index} has no trial in {where}",
+        held = b.present(s.dataset, s.hp).any(axis=1).nonzero()[0].tolist()
+        return UnknownKeyError(
+            "cell", index, held, f"cell {index} has no trial in {where} (cells with trials above)"
         )
-    raise UnknownKeyError(
-        "value", metric, [], f"cell {index} has trials in {where} but no {metric} value there"
+    which = "" if seed in (None, "mean") else f" for seed {seed}"
+    return UnknownKeyError(
+        "value",
+        metric,
+        [],
+        f"cell {index} has trials in {where} but no {metric} value{which} there",
     )
 
 

@@ -168,7 +168,7 @@ def test_cli_fit_predict_eval(table, tmp_path):
         ]
     )
     assert r.exit_code == 0, r.output
-    m = json.loads(r.output)
+    m = json.loads(r.stdout)  # progress lines go to stderr
     assert {
         "kendall_tau",
         "sparse_kendall_tau",

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_format import make_trials
 
 from surrogate_nb.errors import SurrogateNBError, TableFormatError
 from surrogate_nb.table import Benchmark, write_table
 from surrogate_nb.table import _format as fmt
-
-from test_format import make_trials
 
 
 def _snapshot(path: Path, *, checksums: bool | None = None) -> dict:
@@ -218,7 +217,7 @@ def test_refuses_more_epochs_than_the_cap(tmp_path):
     t = make_trials(n_cells=1, datasets=("toy",), T=4)[0]
     t["epochs"] = fmt.MAX_EPOCHS + 1
     t["curves"] = {"valid_acc": np.zeros(fmt.MAX_EPOCHS + 1)}
-    with pytest.raises(TableFormatError, match="outside 1..10000"):
+    with pytest.raises(TableFormatError, match=r"outside 1\.\.10000"):
         write_table(tmp_path / "t", [t], manifest={})
 
 

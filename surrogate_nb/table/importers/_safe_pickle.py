@@ -166,15 +166,27 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     import numpy as np
 
     safe += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32")]
+    if not Path(path).is_file():
+        raise TableFormatError(f"{path}: no such file")
     try:
         with torch.serialization.safe_globals(safe):
             return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:  # not a torch file / cut short
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TableFormatError(
+            f"{path} is not a readable torch .pth file ({first}); is the file complete and of "
+            "the right --format?"
+        ) from None
     except pickle.UnpicklingError as exc:
-        import re
+        raise _unsafe(path, exc) from exc
 
-        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        what = found.group(1) if found else str(exc).splitlines()[0]
-        raise UnsafePickleError(
-            f"refused to load {path}: it references {what}, not in the allow-list of types the "
-            "official NB201 files contain (the file may be malicious or of another format)"
-        ) from exc
+
+def _unsafe(path: object, exc: BaseException) -> UnsafePickleError:
+    import re
+
+    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    what = found.group(1) if found else str(exc).splitlines()[0]
+    return UnsafePickleError(
+        f"refused to load {path}: it references {what}, not in the allow-list of types the "
+        "official NB201 files contain (the file may be malicious or of another format)"
+    )

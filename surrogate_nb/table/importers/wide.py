@@ -150,8 +150,23 @@ def _read(path: Path):
         raise TableFormatError(f"{path}: not a readable CSV file ({first})") from None
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity)")
+
+
+def _texts(series) -> list[str]:
+    """Cells of a column as stripped text; a missing cell (empty, NaN, None) is ""."""
+    out = []
+    for v in series.tolist():
+        if v is None or (isinstance(v, float) and v != v):
+            out.append("")
+        else:
+            out.append(str(v).strip())
+    return out
+
+
 def _numbers(frame, col: str, path: Path) -> np.ndarray:
-    """A value column as float64: empty / NaN = missing; text, inf or beyond float32 refused.
+    """A value column as float64: empty / "nan" = missing (NaN); anything else must be a finite
+    float32 number in ASCII digits.
 
     One rule for every value that is not a finite float32 number: the file is refused with the
     column and row named (an overflowing ``1e300`` and a literal ``inf`` alike).
@@ -159,21 +174,16 @@ def _numbers(frame, col: str, path: Path) -> np.ndarray:
     import pandas as pd
 
     series = frame[col]
-    if series.dtype == object:
-        text = series.astype(str).str.strip()
-        nums = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = nums.isna() & (text != "") & (text.str.lower() != "nan")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise TableFormatError(
-                f"{path}: column {col} row {row + 1}: {series.iloc[row]!r} is not a number"
-            )
-        values = nums.to_numpy(np.float64)
-    else:
-        try:
-            values = series.to_numpy(np.float64)
-        except (TypeError, ValueError):
-            raise TableFormatError(f"{path}: column {col} is not numeric") from None
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(np.float64)
+    else:  # text read from a CSV
+        values = np.full(len(series), np.nan)
+        for row, t in enumerate(_texts(series)):
+            if t == "" or t.lower() == "nan":
+                continue
+            if not _NUMBER.fullmatch(t.lower()):
+                raise TableFormatError(f"{path}: column {col} row {row + 1}: {t!r} is not a number")
+            values[row] = float(t)
     big = np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max)
     if big.any():
         row = int(np.flatnonzero(big)[0])
@@ -186,25 +196,27 @@ def _numbers(frame, col: str, path: Path) -> np.ndarray:
 
 def _integers(frame, col: str, path: Path) -> np.ndarray:
     """An index column as int64: ASCII digits only, no fraction, no missing value."""
+    import pandas as pd
+
     series = frame[col]
-    text = series.astype(str).str.strip()
-    ok = text.str.fullmatch(r"[0-9]+") if series.dtype == object else None
-    if ok is None:
+    if pd.api.types.is_numeric_dtype(series):
         values = series.to_numpy(np.float64)
-        if np.isnan(values).any() or (values != np.floor(values)).any():
-            row = int(np.flatnonzero(np.isnan(values) | (values != np.floor(values)))[0])
+        bad = np.isnan(values) | (values != np.floor(values))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
             raise TableFormatError(
                 f"{path}: column {col} row {row + 1}: {series.iloc[row]!r} is not an integer "
                 "cell index"
             )
         return values.astype(np.int64)
-    if not ok.all():
-        row = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise TableFormatError(
-            f"{path}: column {col} row {row + 1}: {series.iloc[row]!r} is not an integer cell "
-            "index (ASCII digits 0-9 only)"
-        )
-    return np.array([int(t) for t in text], dtype=np.int64)
+    texts = _texts(series)
+    for row, t in enumerate(texts):
+        if not re.fullmatch(r"[0-9]+", t):
+            raise TableFormatError(
+                f"{path}: column {col} row {row + 1}: {t!r} is not an integer cell index "
+                "(ASCII digits 0-9 only)"
+            )
+    return np.array([int(t) for t in texts], dtype=np.int64)
 
 
 def _cell_indices(frame, path: Path) -> np.ndarray:

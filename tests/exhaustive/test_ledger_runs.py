@@ -62,7 +62,7 @@ def test_config_check_and_claim_are_one_transaction(tmp_path):
         barrier = threading.Barrier(2)
         results = {}
 
-        def claim(name: str, fp: dict) -> None:
+        def claim(name, fp, path=path, barrier=barrier, results=results) -> None:
             with Ledger(path) as led:
                 barrier.wait()
                 results[name] = led.claim(fp, [K1] if name == "a" else [K2])

@@ -58,6 +58,7 @@ class Reporter:
         self._bar = None
         self._task = None
         self._state: tuple[int | None, int | None, str] = (None, None, "")
+        self._shown: tuple[int | None, int | None, str] | None = None
 
     def __enter__(self) -> Reporter:
         if self.quiet:
@@ -101,6 +102,7 @@ class Reporter:
         now = time.monotonic()
         if force or now - self._last >= PLAIN_INTERVAL_S:
             self._last = now
+            self._shown = self._state
             count = f" {done}/{total}" if done is not None else ""
             _plain(f"{self.label}{count} {info} [{_fmt(now - self.t0)}]".rstrip())
 
@@ -111,7 +113,7 @@ class Reporter:
             self._bar.__exit__(*exc)
             return
         done, total, info = self._state
-        if exc[0] is None and done is not None:
+        if exc[0] is None and done is not None and self._shown != self._state:
             _plain(f"{self.label} {done}/{total} {info} [{_fmt(time.monotonic() - self.t0)}]")
 
 

@@ -356,6 +356,20 @@ class Surrogate:
 
     # ---- persistence --------------------------------------------------------------------------
 
+    @classmethod
+    def _load_single_from_index(cls, path: Path) -> Surrogate:
+        """The surrogate of a `SurrogateBenchmark.save` folder that holds exactly one."""
+        from surrogate_nb.regressors.benchmark import SurrogateBenchmark
+
+        sb = SurrogateBenchmark.load(path)
+        if len(sb.surrogates) != 1:
+            keys = [f"{d}/{m}/hp={h}" for d, m, h in sb.surrogates]
+            raise ModelFormatError(
+                f"{path} holds {len(keys)} surrogates ({', '.join(keys)}); load it with "
+                "SurrogateBenchmark.load, or point at one of its surrogate* folders"
+            )
+        return next(iter(sb.surrogates.values()))
+
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest `save` writes (without file checksums)."""
         self._check_fitted()
@@ -381,6 +395,9 @@ class Surrogate:
             "train": {"n": self.n_train_, "sha256": self.train_hash_},
             "versions": library_versions(),
             "space": "nb201",
+            # what was modelled, when known (set by `fit_from_table`): lets a folder written by
+            # `snb fit` load as a one-surrogate `SurrogateBenchmark`, and names the metric
+            "key": getattr(self, "key_", None),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -422,6 +439,8 @@ class Surrogate:
         mpath = path / MANIFEST
         if not path.exists():
             _atomic.recover(path, _is_saved)
+        if not mpath.is_file() and (path / "surrogates.json").is_file():
+            return cls._load_single_from_index(path)
         if not mpath.is_file():
             raise ModelFormatError(f"{path} is not a saved surrogate: {MANIFEST} is missing")
         try:
@@ -491,4 +510,6 @@ class Surrogate:
         out.n_train_ = int(m["train"]["n"])
         out.train_hash_ = m["train"]["sha256"]
         out.target_description_ = m["target"].get("description", "")
+        key = m.get("key")
+        out.key_ = key if isinstance(key, dict) else None
         return out

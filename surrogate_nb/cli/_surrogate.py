@@ -103,17 +103,28 @@ def predict_cmd(
     surrogate = Surrogate.load(model_dir)
     cells = [as_arch(a) for a in archs]
     mean, std = surrogate.predict(cells)
+    key = getattr(surrogate, "key_", None) or {}
+    metric = key.get("metric") or surrogate.target_description_ or "target"
+    what = "/".join(str(key[k]) for k in ("dataset", "metric") if key.get(k)) or metric
     rows = [
-        {"index": c.index, "arch": str(c), "mean": float(m), "std": float(s)}
+        {"index": c.index, "arch": str(c), "metric": metric, "mean": float(m), "std": float(s)}
         for c, m, s in zip(cells, mean, std)
     ]
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("index", "arch", "mean", "std")
+    t = Table(
+        "index",
+        "arch",
+        f"mean {metric}",
+        "std",
+        title=f"{surrogate.model} surrogate of {what} (std: model uncertainty)",
+    )
+    t.columns[1].overflow = "fold"  # never truncate: different cells must look different
+    t.columns[1].no_wrap = False
     for r in rows:
         t.add_row(str(r["index"]), r["arch"], f"{r['mean']:.3f}", f"{r['std']:.3f}")
-    console.print(t)
+    console.print(t, soft_wrap=False)
 
 
 @app.command("surrogate-eval")

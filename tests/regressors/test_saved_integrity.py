@@ -107,3 +107,69 @@ def test_kill_between_renames_keeps_old_model(saved, tmp_path):
     np.testing.assert_array_equal(before[0], after[0])
     _fit(2).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # stale .tmp-/.old- cleaned
+
+
+def _toy_table(tmp_path: Path) -> Path:
+    from surrogate_nb.table import write_table
+
+    y = 60 + (CELLS % 13).astype(float)
+    trials = [
+        {"arch_index": int(c), "dataset": "d", "hp": "2", "seed": 0, "epochs": 2,
+         "curves": {"valid_acc": [v - 5, v], "test_acc": [v - 6, v - 1]}}
+        for c, v in zip(CELLS, y)
+    ]  # fmt: skip
+    return write_table(tmp_path / "t", trials, manifest={})
+
+
+def test_one_save_format_both_ways(tmp_path):
+    """Guards: "SurrogateBenchmark.save folders and snb fit folders cannot load each other"."""
+    from surrogate_nb.regressors import SurrogateBenchmark
+    from surrogate_nb.regressors.benchmark import fit_from_table
+    from surrogate_nb.table import Benchmark
+
+    b = Benchmark.open(_toy_table(tmp_path))
+    kw = {"rng": np.random.default_rng(0), "model": "lgb", "params": {"n_estimators": 10}}
+    va, _ = fit_from_table(b, "d", "valid_acc", **kw)
+    te, _ = fit_from_table(b, "d", "test_acc", **kw)
+    va.save(tmp_path / "fit")  # what `snb fit` writes
+    sb = SurrogateBenchmark.load(tmp_path / "fit")
+    assert list(sb.surrogates) == [("d", "valid_acc", None)]
+    assert sb.query(int(CELLS[3]), "d", "valid_acc") == pytest.approx(
+        float(va.predict([int(CELLS[3])])[0][0])
+    )
+    SurrogateBenchmark({("d", "valid_acc", None): va}).save(tmp_path / "one")
+    one = Surrogate.load(tmp_path / "one")  # a one-surrogate SurrogateBenchmark folder
+    np.testing.assert_array_equal(one.predict(CELLS[:5])[0], va.predict(CELLS[:5])[0])
+    SurrogateBenchmark({("d", "valid_acc", None): va, ("d", "test_acc", None): te}).save(
+        tmp_path / "two"
+    )
+    with pytest.raises(ModelFormatError, match="holds 2 surrogates"):
+        Surrogate.load(tmp_path / "two")
+
+
+def test_predict_names_metric_and_keeps_whole_arch(tmp_path):
+    """Guards: "`snb predict` truncates arch strings ... and does not name the metric"."""
+    from typer.testing import CliRunner
+
+    from surrogate_nb.cli import app
+    from surrogate_nb.space import Arch
+
+    table = _toy_table(tmp_path)
+    args = ["fit", str(table), "-d", "d", "-m", "valid_acc", "--model", "lgb", "-o"]
+    r = CliRunner().invoke(app, [*args, str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    cells = ["6111", "9930"]  # same first 60 characters of their arch strings
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "m"), *cells], terminal_width=80)
+    assert r.exit_code == 0, r.output
+    assert "mean valid_acc" in r.stdout and "d/valid_acc" in r.stdout
+    shown: dict[str, str] = {}  # index -> arch column, folded lines joined
+    row = None
+    for line in r.stdout.splitlines():
+        parts = line.split("│")
+        if len(parts) < 4:
+            continue
+        row = parts[1].strip() or row
+        shown[row] = shown.get(row, "") + parts[2].strip()
+    assert shown == {c: str(Arch.from_index(int(c))) for c in cells}
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "m"), "6111", "--json"])
+    assert json.loads(r.stdout)[0]["metric"] == "valid_acc"

@@ -59,6 +59,8 @@ class Reporter:
         self._task = None
         self._state: tuple[int | None, int | None, str] = (None, None, "")
         self._shown: tuple[int | None, int | None, str] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Reporter:
         if self.quiet:
@@ -78,7 +80,21 @@ class Reporter:
             )
             self._bar.__enter__()
             self._task = self._bar.add_task(self.label, total=None, info="starting ...")
+        else:  # a line at least every 3 intervals, also while one long step runs
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
         return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(PLAIN_INTERVAL_S):
+            if time.monotonic() - self._last >= 3 * PLAIN_INTERVAL_S:
+                done, total, info = self._state
+                self._last = time.monotonic()
+                count = f" {done}/{total}" if done is not None else ""
+                _plain(
+                    f"{self.label}{count} {info} (still running) "
+                    f"[{_fmt(self._last - self.t0)}]".replace("  ", " ")
+                )
 
     def stage(self, text: str) -> None:
         """A step before counting starts (e.g. "loading data ..."); always shown."""
@@ -107,6 +123,9 @@ class Reporter:
             _plain(f"{self.label}{count} {info} [{_fmt(now - self.t0)}]".rstrip())
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         if self.quiet:
             return
         if self._bar is not None:

@@ -183,6 +183,7 @@ def query_cmd(
         f"{metric} of {a.index} {a} on {dataset}: [bold]{value:.6g}[/] "
         f"({'mean of ' + str(n) + ' seed(s)' if seed in (None, 'mean') else 'seed ' + str(seed)})",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -244,5 +245,7 @@ def best_cmd(
         print(json.dumps({"arch_index": arch.index, "arch": str(arch), "value": value}))
         return
     console.print(
-        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {arch.index} {arch}", highlight=False
+        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {arch.index} {arch}",
+        highlight=False,
+        soft_wrap=True,
     )

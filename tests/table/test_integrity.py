@@ -229,3 +229,24 @@ def test_env_opt_out_values(monkeypatch):
     assert fmt.checksums_enabled()
     monkeypatch.delenv("SNB_CHECKSUMS")
     assert fmt.checksums_enabled() and os.environ.get("SNB_CHECKSUMS") is None
+
+
+def test_hostile_nats_epochs_refused_before_allocation():
+    """Bounded memory: a record claiming 10^11 epochs is refused, not allocated."""
+    from surrogate_nb.table.importers.nats import result_to_trial
+
+    with pytest.raises(TableFormatError, match="outside"):
+        result_to_trial(1, "200", "cifar10", 777, {"epochs": 99_999_999_999})
+
+
+def test_bz2_cap_refuses_before_expanding():
+    import bz2
+
+    from surrogate_nb.table.importers._safe_pickle import decompress_capped
+
+    raw = bz2.compress(b"\0" * (4 << 20))
+    assert decompress_capped(raw, "x", cap=4 << 20) == b"\0" * (4 << 20)
+    with pytest.raises(TableFormatError, match="more than"):
+        decompress_capped(raw, "x", cap=1 << 20)
+    with pytest.raises(TableFormatError, match="truncated"):
+        decompress_capped(raw[: len(raw) // 2], "x")

@@ -81,7 +81,14 @@ def result_to_trial(
     index: int, hp: str, dataset: str, seed: int, res: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One ResultsCount dict -> a TrialRecord dict."""
+    from surrogate_nb.table._format import MAX_EPOCHS
+
     T = int(res["epochs"])
+    if not 1 <= T <= MAX_EPOCHS:  # refuse before allocating T-long curves
+        raise TableFormatError(
+            f"cell {index} ({dataset}, hp {hp}, seed {seed}): {T} epochs is outside "
+            f"1..{MAX_EPOCHS}; not a NATS-Bench record"
+        )
     eval_names = list(res.get("eval_names") or [])
     curves = {
         "train_loss": _series(res.get("train_losses"), T),

@@ -22,6 +22,9 @@ import pytest
 
 from surrogate_nb.table import write_table
 
+# one worker runs the module: its fixture (one driver subprocess) then runs once
+pytestmark = pytest.mark.xdist_group("cli_errors")
+
 _DRIVER = r"""
 import contextlib, io, json, sys
 from surrogate_nb.cli import main
@@ -73,7 +76,7 @@ def _files(tmp: Path) -> dict[str, Path]:
     return f
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker (tests may interleave)
 def cases(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli_errors")
     files = _files(tmp)

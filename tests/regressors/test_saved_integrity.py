@@ -15,6 +15,7 @@ from surrogate_nb.regressors import Surrogate
 from surrogate_nb.regressors import surrogate as sm
 
 CELLS = np.arange(0, 15625, 97)[:80]
+pytestmark = pytest.mark.xdist_group("saved_integrity")  # the module fixture fits once
 
 
 def _fit(seed: int = 0) -> Surrogate:
@@ -24,7 +25,7 @@ def _fit(seed: int = 0) -> Surrogate:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker (tests may interleave)
 def saved(tmp_path_factory):
     path = tmp_path_factory.mktemp("m") / "model"
     _fit().save(path)
@@ -77,17 +78,14 @@ def test_load_round_trip(saved):
 
 
 _KILL = """
-import os, sys, numpy as np
+import os
 from surrogate_nb.regressors import Surrogate
-real, n = os.replace, []
+s = Surrogate.load({new!r})
+real = os.replace
 def replace(a, b):
-    n.append(a)
     real(a, b)
     if ".old-" in str(b):
         os._exit(9)  # killed between moving the old model aside and moving the new one in
-cells = np.arange(0, 15625, 97)[:80]
-s = Surrogate("lgb", params={{"n_estimators": 20}}).fit(
-    cells, 50 + (cells % 7).astype(float), rng=np.random.default_rng(1))
 os.replace = replace
 s.save({path!r})
 """
@@ -100,7 +98,9 @@ def test_kill_between_renames_keeps_old_model(saved, tmp_path):
     path = tmp_path / "model"
     shutil.copytree(saved, path)
     before = Surrogate.load(path).predict(CELLS[:10])
-    r = subprocess.run([sys.executable, "-c", _KILL.format(path=str(path))], capture_output=True)
+    new = _fit(1).save(tmp_path.parent / f"{tmp_path.name}-new")
+    code = _KILL.format(path=str(path), new=str(new))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert r.returncode == 9, r.stderr
     assert not path.exists()
     after = Surrogate.load(path).predict(CELLS[:10])  # restored: the old complete model
@@ -152,12 +152,16 @@ def test_predict_names_metric_and_keeps_whole_arch(tmp_path):
     from typer.testing import CliRunner
 
     from surrogate_nb.cli import app
+    from surrogate_nb.regressors.benchmark import fit_from_table
     from surrogate_nb.space import Arch
+    from surrogate_nb.table import Benchmark
 
-    table = _toy_table(tmp_path)
-    args = ["fit", str(table), "-d", "d", "-m", "valid_acc", "--model", "lgb", "-o"]
-    r = CliRunner().invoke(app, [*args, str(tmp_path / "m")])
-    assert r.exit_code == 0, r.output
+    b = Benchmark.open(_toy_table(tmp_path))
+    s, _ = fit_from_table(
+        b, "d", "valid_acc", rng=np.random.default_rng(0), model="lgb",
+        params={"n_estimators": 10},
+    )  # fmt: skip
+    s.save(tmp_path / "m")  # what `snb fit` writes
     cells = ["6111", "9930"]  # same first 60 characters of their arch strings
     r = CliRunner().invoke(app, ["predict", str(tmp_path / "m"), *cells], terminal_width=80)
     assert r.exit_code == 0, r.output

@@ -20,7 +20,7 @@ def test_closed_form_equals_the_module():
     cost classes that use each term, in five settings (incl. odd stage sizes 28 -> 14 -> 7)."""
     from surrogate_nb.network import count_flops, count_params
 
-    for n3, n1, settings in ((1, 0, SETTINGS[:3]), (0, 1, SETTINGS[3:]), (2, 3, SETTINGS[::2])):
+    for n3, n1, settings in ((1, 0, SETTINGS[1:3]), (2, 3, SETTINGS[3:])):
         ops = ["nor_conv_3x3"] * n3 + ["nor_conv_1x1"] * n1
         arch = Arch.from_ops(ops + ["skip_connect"] * (6 - len(ops)))
         for classes, res, cin in settings:

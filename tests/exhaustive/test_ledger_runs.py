@@ -94,3 +94,20 @@ def test_identical_builds_share_units(tmp_path):
         assert b.counts()["running"] == 2 and b.pending() == [K3]
         assert b.try_start([K3])
         assert a.counts()["running"] == 3
+
+
+def test_build_skips_units_another_build_runs(tmp_path, toy_dir):
+    """A second identical build on one --out trains what is left instead of exiting with
+    "trial is not pending" (the unit a live build holds is skipped, not failed)."""
+    from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
+
+    tiny = TrainConfig(epochs=2, channels=4, cells_per_stage=1, batch_size=32, latency_batches=0)
+    plan = BuildPlan("npz", str(tmp_path / "t"), config=tiny, cells=[3, 30, 300], seeds=(1,),
+                     data_dir=str(toy_dir))  # fmt: skip
+    run_build(plan, max_units=0)  # ledger + fingerprint + pending trials
+    _own(plan.ledger_path, ("npz", "2", 1, 30), "other-host:7:0123456789abcdef", time.time())
+    result = run_build(plan)
+    assert result.trained_now == 2 and result.done == 2 and result.failed == 0
+    assert result.table is None  # cell 30 is still the other build's
+    with Ledger(plan.ledger_path) as led:
+        assert led.counts() == {"pending": 0, "running": 1, "done": 2, "failed": 0}

@@ -122,7 +122,7 @@ def commit(tmp: Path, root: Path, *, replaceable: Callable[[Path], bool], what: 
         FileExistsError: ``root`` exists and is something else (non-empty, not ``what``).
     """
     _fsync_dir(tmp)
-    if root.exists() and not replaceable(root) and any(root.iterdir()):
+    if root.exists() and (not root.is_dir() or (not replaceable(root) and any(root.iterdir()))):
         raise FileExistsError(
             f"{root} exists and is not a {what}; refusing to replace it "
             "(choose another --out or remove it)"

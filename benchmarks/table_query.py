@@ -1,7 +1,10 @@
 """Query speed and memory of a full-size tabular benchmark (SYNTHETIC values).
 
-Claim checked: on a 2-core CPU, a table of 15,625 cells x 4 dataset settings x 3 seeds x 200
-epochs x 8 per-epoch metrics (+4 per-trial costs) opens in < 1 s, answers a single `query` in
+Claim checked: on a 2-core CPU, with integrity checking on (the default: manifest checksum and
+schema at open, each data file's sha256 on its first read), a table of 15,625 cells x 4 dataset
+settings x 3 seeds x 200 epochs x 8 per-epoch metrics (+4 per-trial costs) opens in < 1 s,
+answers the first query of a setting (sha256 of its file + loading one column) in < 2 s,
+answers a single later `query` in
 < 20 us (median of 20,000 calls after a warmup) and a vectorised 15,625-cell query in < 10 ms
 (median of 50), returns one full curve, and stays under 1 GB peak RSS. The values are synthetic
 (smooth random curves), **not** NB201 results: only the shapes and sizes are real.
@@ -140,6 +143,19 @@ def measure(path: Path) -> dict:
     t0 = time.perf_counter()
     b.query(0, "cifar10-valid", "valid_acc")  # loads one column (first-touch cost)
     first_load_s = time.perf_counter() - t0
+    # the first query of a setting includes the sha256 check of its file (integrity is on by
+    # default); a second setting, and a third one with checksums off, show that cost
+    t0 = time.perf_counter()
+    b.query(0, "ImageNet16-120", "valid_acc")
+    first_other_s = time.perf_counter() - t0
+    b_off = Benchmark.open(path, checksums=False)
+    t0 = time.perf_counter()
+    b_off.query(0, "cifar100", "valid_acc")
+    first_off_s = time.perf_counter() - t0
+    del b_off
+    t0 = time.perf_counter()
+    b.query(0, "cifar10-valid", "test_acc")  # same setting, other metric: file already checked
+    second_metric_s = time.perf_counter() - t0
     rng = np.random.default_rng(1)
     cells = rng.integers(0, N, 20000).tolist()
     q = b.query
@@ -186,7 +202,11 @@ def measure(path: Path) -> dict:
     return {
         "open_s": open_s,
         "verify_open_s": verify_s,
+        "checksums_on": bool(b.checksums),
         "first_column_load_s": first_load_s,
+        "first_query_of_setting_s": max(first_load_s, first_other_s),
+        "first_query_checksums_off_s": first_off_s,
+        "first_query_second_metric_s": second_metric_s,
         "single_query_us": single_us,
         "single_query_arch_seed_epoch_us": single_arch_seed_us,
         "vectorised_15625_ms": vec_ms,
@@ -229,6 +249,7 @@ def main() -> None:
         fig = json.loads(out.stdout.strip().splitlines()[-1])
     targets = {
         "open_s": ("< 1 s", 1.0),
+        "first_query_of_setting_s": ("< 2 s", 2.0),
         "single_query_us": ("< 20 us", 20.0),
         "vectorised_15625_ms": ("< 10 ms", 10.0),
         "peak_rss_mb": ("< 1024 MB", 1024.0),
@@ -244,6 +265,9 @@ def main() -> None:
         f"{len(METRICS)} metrics; {size_mb:.0f} MB on disk, built in {build_s:.0f} s",
     )
     for k, v in fig.items():
+        if isinstance(v, bool):
+            t.add_row(k, str(v), "", "")
+            continue
         tgt = targets.get(k)
         t.add_row(
             k, f"{v:.4g}", tgt[0] if tgt else "", ("yes" if v < tgt[1] else "NO") if tgt else ""
@@ -262,7 +286,7 @@ def main() -> None:
                 "synthetic": True,
                 "size_mb": round(size_mb, 1),
                 "build_s": round(build_s, 1),
-                **{k: round(v, 4) for k, v in fig.items()},
+                **{k: v if isinstance(v, bool) else round(v, 4) for k, v in fig.items()},
             }
         )
     )

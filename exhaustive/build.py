@@ -332,11 +332,10 @@ def _whole_cells(results: Callable[[], Iterable[dict]], n_seeds: int) -> Iterato
     return (r for r in results() if seen[r["arch_index"]] == n_seeds)
 
 
-def _check_compatible(ledger: Ledger, fingerprint: dict) -> None:
-    old = ledger.get_meta("fingerprint")
-    if old is None:
-        ledger.set_meta("fingerprint", fingerprint)
-    elif old != fingerprint:
+def _check_compatible(ledger: Ledger, fingerprint: dict, keys: list) -> None:
+    """Check the ledger belongs to this build and add its trials (one transaction)."""
+    old = ledger.claim(fingerprint, keys)
+    if old is not None:
         diff = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
         raise BuildError(
             f"{ledger.path} belongs to a different build (differs in: {', '.join(diff)}); use "
@@ -381,6 +380,7 @@ def run_build(
     hp = cfg.hp
     ledger = Ledger(plan.ledger_path)
     try:
+        all_keys: list[Key] = [(plan.dataset, hp, s, c) for c in cells for s in plan.seeds]
         _check_compatible(
             ledger,
             {
@@ -393,9 +393,8 @@ def run_build(
                 "fused": plan.fused,
                 "splits": data.manifest["split_sha256"],
             },
+            all_keys,
         )
-        all_keys: list[Key] = [(plan.dataset, hp, s, c) for c in cells for s in plan.seeds]
-        ledger.add(all_keys)
         my_keys = [(plan.dataset, hp, s, c) for c in mine for s in plan.seeds]
         ledger.reclaim()
         todo = ledger.pending(my_keys, retry_failed=plan.retry_failed)
@@ -416,11 +415,15 @@ def run_build(
         ledger.start_heartbeat()
         t0 = time.time()
         trained = 0
+        if on_progress is not None:  # before the first unit: what is done, what is left
+            c = ledger.counts(my_keys)
+            on_progress(Progress(c["done"], c["failed"], len(my_keys), 0, 0.0, None, 0.0))
 
         def feed() -> Iterator[Unit]:
             for unit in units:
-                ledger.start([(plan.dataset, hp, s, c) for c, s in unit])
-                yield unit
+                # a unit another build on this ledger took first is skipped (shared work)
+                if ledger.try_start([(plan.dataset, hp, s, c) for c, s in unit]):
+                    yield unit
 
         for unit, result in backend.run(feed(), data, cfg):
             keys = [(plan.dataset, hp, s, c) for c, s in unit]

@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -37,18 +38,36 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-def owner_id() -> str:
-    """This process as `host:pid` (the owner written on rows it runs)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def owner_id(token: str | None = None) -> str:
+    """A run as ``host:pid:token`` (the owner written on rows it runs).
+
+    The random per-run token tells two runs apart when they share host and PID (PID 1 in
+    containers, or a PID reused after a crash): a row owned by another run is reclaimed when its
+    owner is dead or its heartbeat is stale, even if ``host:pid`` equals ours.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:{token or uuid.uuid4().hex[:16]}"
 
 
-def _owner_alive(owner: str | None) -> bool:
+def _parse_owner(owner: str) -> tuple[str, str, str | None]:
+    """(host, pid, token) of an owner string; token None for the older ``host:pid`` form."""
+    head, _, last = owner.rpartition(":")
+    if head and not last.isdigit():
+        host, _, pid = head.rpartition(":")
+        return host, pid, last
+    return head, last, None
+
+
+def _owner_alive(owner: str | None, me: str | None = None) -> bool:
+    """Whether the run that wrote ``owner`` may still run (same host: its PID lives and is not
+    this process under another token; another host: only its heartbeat can tell)."""
     if not owner or ":" not in owner:
         return False
-    host, _, pid = owner.rpartition(":")
+    host, pid, _token = _parse_owner(owner)
     if host != socket.gethostname():
-        return True  # another machine: only its heartbeat can tell
+        return True
     try:
+        if int(pid) == os.getpid():
+            return owner == me  # our PID, another run: that run is gone
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
@@ -153,7 +172,7 @@ class Ledger:
             ).fetchall()
             for d, h, s, a, owner, hb in rows:
                 stale = hb is None or now - hb > self.stale_after_s
-                if owner != self.owner and (stale or not _owner_alive(owner)):
+                if owner != self.owner and (stale or not _owner_alive(owner, self.owner)):
                     self._db.execute(
                         "UPDATE trials SET state='pending', owner=NULL, updated=? WHERE "
                         "dataset=? AND hp=? AND seed=? AND arch_index=?",
@@ -177,6 +196,59 @@ class Ledger:
             wanted = set(keys)
             out = [k for k in out if k in wanted]
         return out
+
+    def claim(self, fingerprint: dict, keys: Iterable[Key]) -> dict | None:
+        """Check the build's fingerprint and add its trials, in one transaction.
+
+        The first build on a ledger stores ``fingerprint``; a later one must match it. Done in
+        one ``BEGIN IMMEDIATE`` transaction, so two builds with different configs that start
+        together cannot both pass the check.
+
+        Returns:
+            None when the fingerprint matches (or was stored now; the trials are then added as
+            pending), else the stored fingerprint (nothing is changed).
+        """
+        rows = [(d, str(h), int(s), int(a), time.time()) for d, h, s, a in keys]
+        with self._tx():
+            row = self._db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+            old = None if row is None else json.loads(row[0])
+            if old is not None and old != json.loads(json.dumps(fingerprint)):
+                return old
+            if old is None:
+                self._db.execute(
+                    "INSERT INTO meta VALUES ('fingerprint', ?)", (json.dumps(fingerprint),)
+                )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO trials(dataset, hp, seed, arch_index, updated) "
+                "VALUES (?,?,?,?,?)",
+                rows,
+            )
+        return None
+
+    def try_start(self, keys: Sequence[Key]) -> bool:
+        """Mark `keys` running for this run if every one is still pending (all or nothing).
+
+        Returns:
+            False (and changes nothing) when another run took any of them first: two builds on
+            one ledger share the work instead of failing.
+        """
+        now = time.time()
+        with self._tx():
+            for k in keys:
+                row = self._db.execute(
+                    "SELECT state FROM trials WHERE dataset=? AND hp=? AND seed=? AND arch_index=?",
+                    k,
+                ).fetchone()
+                if row is None or row[0] not in ("pending", "failed"):
+                    return False
+            for k in keys:
+                self._db.execute(
+                    "UPDATE trials SET state='running', owner=?, heartbeat=?, "
+                    "attempts=attempts+1, updated=? WHERE dataset=? AND hp=? AND seed=? AND "
+                    "arch_index=?",
+                    (self.owner, now, now, *k),
+                )
+        return True
 
     def start(self, keys: Sequence[Key]) -> None:
         """Mark `keys` running, owned by this process."""

@@ -276,15 +276,24 @@ class SurrogateBenchmark:
         return path
 
     @classmethod
+    def _from_single(cls, path: Path, table: BenchmarkLike | None) -> SurrogateBenchmark:
+        """A folder written by `Surrogate.save` / ``snb fit``, as a one-key benchmark."""
+        s = Surrogate.load(path)
+        return cls({_single_key(s, path): s}, table=table)
+
+    @classmethod
     def load(
         cls, path: str | os.PathLike, *, table: BenchmarkLike | None = None
     ) -> SurrogateBenchmark:
-        """Read a directory written by `save`.
+        """Read a directory written by `save`, or by `Surrogate.save` / ``snb fit`` (one
+        surrogate, keyed by the dataset / metric / hp it was fitted on).
 
         Raises:
             ModelFormatError: missing or bad index, or a bad surrogate in it.
         """
         path = Path(path)
+        if not (path / _INDEX).is_file() and (path / "manifest.json").is_file():
+            return cls._from_single(path, table)
         try:
             index = json.loads((path / _INDEX).read_text())
             entries = index["surrogates"]
@@ -299,3 +308,13 @@ class SurrogateBenchmark:
             for e in entries
         }
         return cls(surrogates, table=table)
+
+
+def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
+    key = getattr(s, "key_", None)
+    if not key or not isinstance(key.get("dataset"), str) or not isinstance(key.get("metric"), str):
+        raise ModelFormatError(
+            f"{path} is a single saved surrogate without its dataset and metric (saved before "
+            "they were recorded); refit it with `snb fit`"
+        )
+    return key["dataset"], key["metric"], key.get("hp")

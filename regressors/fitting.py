@@ -64,9 +64,16 @@ def draw_split(
 
 
 def fit_copy(
-    prototype: M, archs: Any, y: Any, *, rng: np.random.Generator, description: str = ""
+    prototype: M,
+    archs: Any,
+    y: Any,
+    *,
+    rng: np.random.Generator,
+    description: str = "",
+    on_progress: Any = None,
 ) -> M:
-    """A fitted deep copy of `prototype` (which stays unfitted).
+    """A fitted deep copy of `prototype` (which stays unfitted); `description` and
+    `on_progress` (``(step, steps, what)``) reach a `Surrogate`'s fit.
 
     Raises:
         DataError: fewer than 2 training cells.
@@ -75,8 +82,8 @@ def fit_copy(
         raise DataError(f"cannot fit a surrogate on {len(archs)} cell(s); need at least 2", len(y))
     model = copy.deepcopy(prototype)
     idx, yy = np.asarray(archs, np.int64), np.asarray(y, np.float64)
-    if description and isinstance(model, Surrogate):
-        return model.fit(idx, yy, rng=rng, target_description=description)
+    if isinstance(model, Surrogate):
+        return model.fit(idx, yy, rng=rng, target_description=description, on_progress=on_progress)
     return model.fit(idx, yy, rng=rng)
 
 
@@ -106,6 +113,7 @@ def fit_on_cells(
     train_size: int | None = None,
     min_test: int = 0,
     description: str = "",
+    on_progress: Any = None,
 ) -> Fit:
     """Fit a copy of `prototype` on `train_size` random cells of (indices, y) (`draw_split`)."""
     idx = np.asarray(indices, np.int64).reshape(-1)
@@ -114,7 +122,9 @@ def fit_on_cells(
         raise DataError(f"{len(idx)} cells but {len(yy)} values", len(yy))
     tr, te = draw_split(len(idx), train_size, rng, min_test=min_test)
     start = time.perf_counter()
-    model = fit_copy(prototype, idx[tr], yy[tr], rng=rng, description=description)
+    model = fit_copy(
+        prototype, idx[tr], yy[tr], rng=rng, description=description, on_progress=on_progress
+    )
     return Fit(model, tr, te, time.perf_counter() - start)
 
 
@@ -127,21 +137,28 @@ def fit_from_table(
     rng: np.random.Generator,
     surrogate: SurrogateModel | None = None,
     train_size: int | None = None,
+    on_progress: Any = None,
 ) -> Fit:
     """Fit a copy of `surrogate` (default ``Surrogate()``) on a benchmark's seed-averaged final
     values of (dataset, metric, hp): all cells with a value, or `train_size` random ones. The
-    `Fit`'s rows index ``table.to_xy(dataset, metric, hp=hp)``."""
+    `Fit`'s rows index ``table.to_xy(dataset, metric, hp=hp)``. A fitted `Surrogate` records
+    what it models in ``key_`` (saved with it), so a saved one loads as a one-key
+    `SurrogateBenchmark`."""
     idx, y = table.to_xy(dataset, metric, hp=hp)
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
     prototype = surrogate if surrogate is not None else Surrogate(space=table.space.name)
     if isinstance(prototype, Surrogate) and prototype.space != table.space.name:
         prototype = copy.copy(prototype)  # the table says which space its cells belong to
         prototype.space = table.space.name
-    return fit_on_cells(
+    fit = fit_on_cells(
         prototype,
         idx,
         y,
         rng=rng,
         train_size=train_size,
         description=desc,
+        on_progress=on_progress,
     )
+    if isinstance(fit.surrogate, Surrogate):
+        fit.surrogate.key_ = {"dataset": dataset, "metric": metric, "hp": hp}
+    return fit

@@ -38,7 +38,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,37 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _is_saved(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a saved surrogate's manifest minus its own checksum."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _validate_saved(m: dict[str, Any], mpath: Path, files: dict, scale: float) -> None:
+    """Checksum and value rules of a saved surrogate's manifest (`Surrogate.load`)."""
+    digest = m.get("manifest_sha256")
+    if not isinstance(digest, str) or digest != _manifest_digest(m):
+        raise ModelFormatError(
+            f"{mpath} fails its manifest_sha256 checksum (missing or not matching): the manifest "
+            "was edited or damaged (std_scale, transform, params or files can no longer be "
+            "trusted); refit the model"
+        )
+    if not files or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ModelFormatError(f"{mpath}: 'files' must list the model's files with their sha256")
+    if not np.isfinite(scale) or scale <= 0:
+        raise ModelFormatError(
+            f"{mpath}: calibration std_scale must be finite and > 0, got {scale}"
+        )
+    n = m.get("train", {}).get("n") if isinstance(m.get("train"), dict) else None
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ModelFormatError(f"{mpath}: train.n must be a positive integer, got {n!r}")
 
 
 def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
@@ -197,7 +228,13 @@ class Surrogate:
         return np.atleast_1d(get_space(self.space).as_indices(archs))
 
     def fit(
-        self, archs: object, y: object, *, rng: np.random.Generator, target_description: str = ""
+        self,
+        archs: object,
+        y: object,
+        *,
+        rng: np.random.Generator,
+        target_description: str = "",
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> Surrogate:
         """Fit on cells `archs` (any form `as_indices` takes) with targets `y` (n,).
 
@@ -206,6 +243,8 @@ class Surrogate:
             y: their values (e.g. validation accuracy in percent, mean over seeds).
             rng: drives tuning, calibration split and model seeds.
             target_description: free text stored in the saved manifest (what y is).
+            on_progress: called as ``(step, steps, what)`` before each model fit (tuning,
+                each calibration fold, the final fit) and once at the end (step == steps).
 
         Returns:
             self.
@@ -238,13 +277,25 @@ class Surrogate:
         t = _forward(y, transform)
         cls = type(prototype)
         params = {k: v for k, v in prototype.get_params().items() if k != "random_state"}
+        calibrating = self.calibrate and len(y) >= 20
+        folds = self.calibration_folds or cls.calibration_folds
+        steps = (self.tune_trials > 0) + (max(int(folds), 2) if calibrating else 0) + 1
+        done = [0]
+
+        def step(what: str) -> None:
+            if on_progress is not None:
+                on_progress(done[0], steps, what)
+            done[0] += 1
+
         if self.tune_trials > 0:
+            step(f"tuning ({self.tune_trials} Optuna trials)")
             params = tune(cls, X, t, n_trials=self.tune_trials, rng=rng, fixed=params)
         scale = 1.0
         calib: dict[str, float] = {}
-        if self.calibrate and len(y) >= 20:
-            folds = self.calibration_folds or cls.calibration_folds
-            z = self._cross_validated_z(cls, params, X, t, y, transform, int(folds), rng)
+        if calibrating:
+            z = self._cross_validated_z(
+                cls, params, X, t, y, transform, int(folds), rng, on_fold=step
+            )
             scale = float(max(np.quantile(z, 0.9) / _Z90, 1e-3))
             calib = {
                 "folds": int(folds),
@@ -252,7 +303,10 @@ class Surrogate:
                 "raw_coverage_50": float(np.mean(z <= _Z50)),
             }
         params["random_state"] = int(rng.integers(0, 2**31 - 1))
+        step(f"final fit on {len(y)} cells")
         self.regressor_ = cls(**params).fit(X, t)
+        if on_progress is not None:
+            on_progress(steps, steps, "fitted")
         self.params_ = params
         self.transform_ = transform
         self.std_scale_ = scale
@@ -272,11 +326,14 @@ class Surrogate:
         transform: str,
         folds: int,
         rng: np.random.Generator,
+        on_fold: Callable[[str], None] | None = None,
     ) -> np.ndarray:
         """|y - mean| / std of every training row, predicted by a model that did not see it."""
         fold_of = rng.permutation(len(y)) % max(folds, 2)
         z = np.empty(len(y))
         for k in range(max(folds, 2)):
+            if on_fold is not None:
+                on_fold(f"calibration fold {k + 1}/{max(folds, 2)}")
             va = fold_of == k
             m = cls(**{**params, "random_state": int(rng.integers(0, 2**31 - 1))})
             mt, st = m.fit(X[~va], t[~va]).predict(X[va])
@@ -340,6 +397,20 @@ class Surrogate:
 
     # ---- persistence --------------------------------------------------------------------------
 
+    @classmethod
+    def _load_single_from_index(cls, path: Path) -> Surrogate:
+        """The surrogate of a `SurrogateBenchmark.save` folder that holds exactly one."""
+        from surrogate_nb.regressors.benchmark import SurrogateBenchmark
+
+        sb = SurrogateBenchmark.load(path)
+        if len(sb.surrogates) != 1:
+            keys = [f"{d}/{m}/hp={h}" for d, m, h in sb.surrogates]
+            raise ModelFormatError(
+                f"{path} holds {len(keys)} surrogates ({', '.join(keys)}); load it with "
+                "SurrogateBenchmark.load, or point at one of its surrogate* folders"
+            )
+        return next(iter(sb.surrogates.values()))
+
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest `save` writes (without file checksums)."""
         self._check_fitted()
@@ -363,21 +434,31 @@ class Surrogate:
             "train": {"n": self.n_train_, "sha256": self.train_hash_},
             "versions": library_versions(),
             "space": self.space,
+            # what was modelled, when known (set by `fit_from_table`): lets a folder written by
+            # `snb fit` load as a one-surrogate `SurrogateBenchmark`, and names the metric
+            "key": getattr(self, "key_", None),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory `path` (replaced atomically if it exists); returns it."""
+        from surrogate_nb import _atomic
+
         manifest = self.manifest()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        _atomic.recover(path, _is_saved)
+        _atomic.clean_stale(path)
+        tmp = _atomic.staging_dir(path)
         try:
             files = self.regressor_.save_model(tmp)
             manifest["files"] = {f: _sha256(tmp / f) for f in files}
+            manifest["manifest_sha256"] = _manifest_digest(manifest)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
+            # the old model stays at `path` until the new one is complete (crash-safe swap)
+            _atomic.commit(tmp, path, replaceable=_is_saved, what="saved surrogate")
+        except FileExistsError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ModelFormatError(str(exc)) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -391,8 +472,14 @@ class Surrogate:
             ModelFormatError: missing/corrupt manifest or files, checksum mismatch, another
                 format, a newer format version, or an unknown model / feature set.
         """
+        from surrogate_nb import _atomic
+
         path = Path(path)
         mpath = path / MANIFEST
+        if not path.exists():
+            _atomic.recover(path, _is_saved)
+        if not mpath.is_file() and (path / "surrogates.json").is_file():
+            return cls._load_single_from_index(path)
         if not mpath.is_file():
             raise ModelFormatError(f"{path} is not a saved surrogate: {MANIFEST} is missing")
         try:
@@ -418,6 +505,7 @@ class Surrogate:
             scale = float(m["calibration"]["std_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{mpath}: manifest lacks or mangles {exc}") from exc
+        _validate_saved(m, mpath, files, scale)
         for name, digest in files.items():
             fpath = path / name
             if Path(name).name != name or not fpath.is_file():
@@ -465,4 +553,6 @@ class Surrogate:
         out.n_train_ = int(m["train"]["n"])
         out.train_hash_ = m["train"]["sha256"]
         out.target_description_ = m["target"].get("description", "")
+        key = m.get("key")
+        out.key_ = key if isinstance(key, dict) else None
         return out

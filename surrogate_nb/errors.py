@@ -94,3 +94,8 @@ class DataError(SurrogateNBError, ValueError):
 
     def __reduce__(self):
         return (type(self), (str(self), self.value))
+
+
+class InvalidValueError(SurrogateNBError, ValueError):
+    """An argument outside its allowed range or of the wrong kind (the message names the
+    argument, the value received and what is allowed)."""

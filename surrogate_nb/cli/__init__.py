@@ -13,7 +13,16 @@ from surrogate_nb.cli._app import app, err_console
 from surrogate_nb.errors import SurrogateNBError
 
 #: Command modules, imported for their registrations; one missing yet is skipped.
-_COMMAND_MODULES = ("_space", "_table", "_build", "_surrogate", "_study", "_optimizers", "_demo")
+_COMMAND_MODULES = (
+    "_space",
+    "_table",
+    "_build",
+    "_surrogate",
+    "_study",
+    "_optimizers",
+    "_demo",
+    "_search",
+)
 for _name in _COMMAND_MODULES:
     try:
         importlib.import_module(f"surrogate_nb.cli.{_name}")
@@ -22,22 +31,79 @@ for _name in _COMMAND_MODULES:
             raise
 
 
+def _usage_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage-error classes, abort classes) of typer's vendored click and of click itself.
+
+    typer >= 0.22 ships its own copy of click (``typer._click``): its exceptions are not
+    ``click.exceptions.ClickException``, so both families are caught.
+    """
+    usage: list[type] = []
+    aborts: list[type] = []
+    for mod in ("typer._click.exceptions", "typer.exceptions", "click.exceptions"):
+        try:
+            m = importlib.import_module(mod)
+        except ImportError:
+            continue
+        for name in ("ClickException", "TyperException"):
+            if isinstance(getattr(m, name, None), type):
+                usage.append(getattr(m, name))
+        if isinstance(getattr(m, "Abort", None), type):
+            aborts.append(m.Abort)
+    return tuple(usage), tuple(aborts)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main() -> None:
-    """Entry point of `snb`: a `SurrogateNBError` becomes one line on stderr and exit code 2."""
+    """Entry point of `snb`: every error is one line on stderr and a non-zero exit, no traceback.
+
+    Exit codes: 2 for a usage error or a `SurrogateNBError` (bad input), 1 for an I/O error or
+    an unexpected failure (set ``SNB_DEBUG=1`` to see its traceback), 130 for Ctrl-C.
+    """
+    import os
+
+    usage, aborts = _usage_classes()
     try:
         code = app(standalone_mode=False)
     except SurrogateNBError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except Exception as exc:  # click's own usage errors and aborts
-        import click
+        from rich.markup import escape
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        err_console.print(
+            f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True
+        )
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False)
+        sys.exit(130)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(2)
+        if usage and isinstance(exc, usage):
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            print(f"error: {where}{_one_line(msg)}{hint}", file=sys.stderr)
+            sys.exit(int(getattr(exc, "exit_code", 2) or 2))
+        if aborts and isinstance(exc, aborts):
             sys.exit(130)
-        raise
+        if os.environ.get("SNB_DEBUG"):
+            raise
+        if isinstance(exc, OSError):
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            sys.exit(1)
+        if isinstance(exc, MemoryError):
+            print("error: out of memory (the input is too large for this machine)", file=sys.stderr)
+            sys.exit(1)
+        print(
+            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (a bug in surrogate-nb; "
+            "run with SNB_DEBUG=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
 

@@ -83,8 +83,7 @@ def build_command(
     quiet: bool = typer.Option(False, help="No progress bar; print only the final summary."),
 ) -> None:
     """Train cells under the NB201 protocol into a table; killed and re-run, it resumes."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
 
     if threads:
@@ -129,24 +128,18 @@ def build_command(
         from surrogate_nb.exhaustive.datasets import SETTINGS, load_source
 
         load_source(SETTINGS[dataset].source, data_dir, download=True)
-    with Progress(
-        TextColumn("[bold]build[/]"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task("build", total=None, info="loading data ...")
+    with Reporter("build", quiet=quiet) as bar:
+        bar.stage(f"loading {dataset} and planning the trials ...")
 
         def show(p) -> None:
             eta = "?" if p.eta_s is None else f"{p.eta_s / 3600:.2f} h"
             bar.update(
-                task,
-                total=p.total,
-                completed=p.done + p.failed,
-                info=f"{p.trials_per_hour:.0f} trials/h · ETA {eta} · failed {p.failed}",
+                p.done + p.failed,
+                p.total,
+                f"trials · {p.trials_per_hour:.0f} trials/h · ETA {eta} · failed {p.failed}"
+                if p.trained_now
+                else "trials · training the first unit ...",
+                force=p.trained_now == 0,
             )
 
         result = run_build(

@@ -17,8 +17,11 @@ SPACE_OPTION = typer.Option(
 
 def describe_arch(value: str) -> dict:
     """Facts about one cell as a JSON-ready dict (index, strings, connectivity, costs)."""
-    from surrogate_nb.network import COST_SETTINGS, count_flops, count_params
+    # closed-form counts (no torch import: `snb arch` stays a light command)
     from surrogate_nb.space import as_arch
+    from surrogate_nb.space.nb201_costs import COST_SETTINGS
+    from surrogate_nb.space.nb201_costs import flops_m as count_flops
+    from surrogate_nb.space.nb201_costs import params_m as count_params
     from surrogate_nb.space.nb201_encodings import to_naslib, to_syne_tune
 
     arch = as_arch(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -32,11 +33,19 @@ _SEED = typer.Option(
 )
 
 
+#: The running study's progress (started by `_out`, closed by `_done` or at exit).
+_PROGRESS = contextlib.ExitStack()
+
+
 def _out(out: Path | None, name: str) -> Path:
+    from surrogate_nb.cli._progress import status
+
+    _PROGRESS.enter_context(status(f"study {name}"))  # elapsed-time lines while it runs
     return out if out is not None else Path("runs") / "studies" / name
 
 
 def _done(summary_path: Path, extra: str = "") -> None:
+    _PROGRESS.close()
     console.print(f"wrote [bold]{summary_path / 'report.md'}[/] (+ PNGs, figures.json){extra}")
 
 

@@ -14,14 +14,15 @@ _MODEL_HELP = (
 )
 
 
-def make_surrogate(model: str, tune_trials: int = 0):
-    """`Surrogate` around the regressor named `model` (the CLI's ``--model``), defaults."""
+def make_surrogate(model: str, tune_trials: int = 0, space: str = "nb201"):
+    """`Surrogate` of cells of `space` around the regressor named `model` (the CLI's
+    ``--model``), defaults."""
     from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.regressors import REGRESSORS, Surrogate
 
     if model not in REGRESSORS:
         raise UnknownKeyError("surrogate model", model, sorted(REGRESSORS))
-    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials)
+    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials, space=space)
 
 
 @app.command("fit")
@@ -67,39 +68,40 @@ def fit_cmd(
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
 
+    from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.regressors import fit_from_table
     from surrogate_nb.table import Benchmark
 
     prototype = make_surrogate(model, tune_trials=tune)
     b = Benchmark.open(table)
     rng = np.random.default_rng(seed)
+    hps = sorted(b.hps(dataset), key=lambda x: (len(x), x)) if hp == "all" else [hp]
+    fitted = {}
+    for h in hps:
+        with Reporter(f"fit {model}" + (f" hp {h}" if hp == "all" else "")) as bar:
+            bar.stage(f"reading {dataset}/{metric} from the table ...")
+            fit = fit_from_table(
+                b,
+                dataset,
+                metric,
+                h,
+                rng=rng,
+                surrogate=prototype,
+                train_size=train_size,
+                on_progress=lambda k, n, what: bar.update(k, n, f"model fits · {what}", force=True),
+            )
+        fitted[(dataset, metric, h)] = fit.surrogate
     if hp == "all":
         from surrogate_nb.regressors import SurrogateBenchmark
 
-        fitted = {}
-        for h in sorted(b.hps(dataset), key=lambda x: (len(x), x)):
-            fit = fit_from_table(
-                b, dataset, metric, h, rng=rng, surrogate=prototype, train_size=train_size
-            )
-            fitted[(dataset, metric, h)] = fit.surrogate
-            console.print(
-                f"fitted hp {h}: {len(fit.train)} cells, std scale {fit.surrogate.std_scale_:.3g}"
-            )
+        for h in hps:
+            s = fitted[(dataset, metric, h)]
+            console.print(f"fitted hp {h}: {s.n_train_} cells, std scale {s.std_scale_:.3g}")
         path = SurrogateBenchmark(fitted).save(out)
-        console.print(
-            f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {sorted(b.hps(dataset))}"
-        )
+        console.print(f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {hps}")
         return
-    fit = fit_from_table(
-        b,
-        dataset,
-        metric,
-        hp,
-        rng=rng,
-        surrogate=prototype,
-        train_size=train_size,
-    )
-    path = fit.surrogate.save(out)
+    fit.surrogate.save(out)
+    path = out
     console.print(
         f"wrote [bold]{path}[/]: {model} on {len(fit.train)} cells of {dataset}/{metric}, "
         f"std scale {fit.surrogate.std_scale_:.3g}"
@@ -145,6 +147,7 @@ def predict_cmd(
 
     from surrogate_nb.errors import InvalidArchError
     from surrogate_nb.regressors import Surrogate, SurrogateBenchmark
+    from surrogate_nb.space import get_space
 
     texts = list(archs or []) + (_read_archs_file(archs_file) if archs_file else [])
     if not texts:
@@ -157,31 +160,42 @@ def predict_cmd(
             raise InvalidArchError(f"model has no schedule {hp!r}; it has {have}", hp)
     else:
         s = Surrogate.load(model_dir)
-        models = {(None, None, None): s}
-    space = next(iter(models.values())).space
-    from surrogate_nb.space import get_space
-
-    sp = get_space(space)
+        key = getattr(s, "key_", None) or {}
+        models = {(key.get("dataset"), key.get("metric"), None): s}
+    first_key, first = next(iter(models.items()))
+    metric = first_key[1] or first.target_description_ or "target"
+    what = "/".join(str(k) for k in first_key[:2] if k) or metric
+    sp = get_space(first.space)
     cells = [sp.as_arch(a) for a in texts]
-    labels = [sp.label(c) for c in cells]
-    rows = []
     idx = [sp.index_of(c) for c in cells]
     per_model = {key: s.predict(idx) for key, s in models.items()}
-    for j, label in enumerate(labels):
+    rows = []
+    for j, cell in enumerate(cells):
         for key in sorted(per_model, key=lambda k: (len(str(k[2])), str(k[2]))):
             mean, std = per_model[key]
-            row = {"arch": label, "index": idx[j], "mean": float(mean[j]), "std": float(std[j])}
+            row = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
+            row.update(mean=float(mean[j]), std=float(std[j]))
             if key[2] is not None:
                 row["hp"] = key[2]
             rows.append(row)
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("arch", *(["hp"] if rows and "hp" in rows[0] else []), "mean", "std")
+    multi = bool(rows) and "hp" in rows[0]
+    t = Table(
+        "index",
+        "arch",
+        *(["hp"] if multi else []),
+        f"mean {metric}",
+        "std",
+        title=f"{first.model} surrogate of {what} (std: model uncertainty)",
+    )
+    t.columns[1].overflow = "fold"  # never truncate: different cells must look different
+    t.columns[1].no_wrap = False
     for r in rows:
-        hp_col = [r["hp"]] if "hp" in r else []
-        t.add_row(r["arch"], *hp_col, f"{r['mean']:.3f}", f"{r['std']:.3f}")
-    console.print(t)
+        hp_col = [r["hp"]] if multi else []
+        t.add_row(str(r["index"]), r["arch"], *hp_col, f"{r['mean']:.3f}", f"{r['std']:.3f}")
+    console.print(t, soft_wrap=False)
 
 
 @app.command("surrogate-eval")
@@ -214,14 +228,17 @@ def surrogate_eval_cmd(
     import numpy as np
     from rich.table import Table
 
+    from surrogate_nb.cli._progress import status
     from surrogate_nb.evaluation.metrics import holdout_metrics
     from surrogate_nb.table import Benchmark
 
-    prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0)
-    idx, y = Benchmark.open(table).to_xy(dataset, metric, hp=hp)
-    result = holdout_metrics(
-        idx, y, surrogate=prototype, train_size=train_size, rng=np.random.default_rng(seed)
-    )
+    b = Benchmark.open(table)
+    prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0, space=b.space.name)
+    idx, y = b.to_xy(dataset, metric, hp=hp)
+    with status(f"surrogate-eval: fitting {model} on {train_size} cells, testing on the rest"):
+        result = holdout_metrics(
+            idx, y, surrogate=prototype, train_size=train_size, rng=np.random.default_rng(seed)
+        )
     result = {"model": model, "dataset": dataset, "metric": metric, "seed": seed, **result}
     if as_json:
         typer.echo(json.dumps(result))

@@ -29,14 +29,22 @@ def import_cmd(
     ),
 ) -> None:
     """Convert a published benchmark file into a surrogate-nb table."""
+    from surrogate_nb.cli._progress import status
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers import import_any
 
-    path = import_any(source, out, format=format, command=" ".join(["snb", *sys.argv[1:]]))
+    with status(f"importing {source}"):
+        path = import_any(source, out, format=format, command=" ".join(["snb", *sys.argv[1:]]))
     b = Benchmark.open(path)
+    settings = b.manifest["settings"]
+    seeds = sorted({s for st in settings for s in st["seeds"]})
+    cells = max(st.get("cells", 0) for st in settings)
     console.print(
-        f"wrote [bold]{path}[/]: "
-        + ", ".join(f"{d} (hp {', '.join(b.hps(d))})" for d in b.datasets())
+        f"wrote [bold]{path}[/]: {len(settings)} setting(s), up to {cells} cells per setting, "
+        f"seeds {seeds}, {sum(st['rows'] for st in settings)} trials: "
+        + ", ".join(f"{d} (hp {', '.join(b.hps(d))})" for d in b.datasets()),
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -68,8 +76,18 @@ def info_cmd(
     )
     if m.get("command"):
         console.print(f"command: {m['command']}", highlight=False)
-    t = Table("dataset", "hp", "epochs", "seeds", "trials", "cells", "metrics")
+    t = Table("dataset", "hp", "epochs", "seeds", "trials", "cells", "metrics [epochs with values]")
     for s in m["settings"]:
+        rec = s.get("recorded")
+        if rec is None:  # tables written before `recorded` existed
+            metrics = ", ".join(s["metrics"])
+        else:
+            metrics = ", ".join(
+                f"{k} [{rec[k]}]" if rec.get(k) else f"{k} [no values]" for k in s["metrics"]
+            )
+        costs = s.get("costs_recorded")
+        if costs is not None:
+            metrics += "; costs: " + (", ".join(costs) or "none recorded")
         t.add_row(
             s["dataset"],
             s["hp"],
@@ -77,7 +95,7 @@ def info_cmd(
             ", ".join(map(str, s["seeds"])),
             str(s["rows"]),
             str(s.get("cells", "")),
-            ", ".join(s["metrics"]),
+            metrics,
         )
     console.print(t)
 
@@ -143,6 +161,9 @@ def query_cmd(
         seed=_seed(seed),
         rng=np.random.default_rng(rng_seed),
     )
+    missing = _explain_missing(b, a.index, dataset, metric, hp, epoch, seed) if n == 0 else None
+    if missing is not None and not as_json:
+        raise missing
     if as_json:
         print(
             json.dumps(
@@ -156,6 +177,7 @@ def query_cmd(
                     "seed": seed,
                     "value": None if value != value else value,
                     "n_seeds": n,
+                    **({"missing": str(missing)} if missing is not None else {}),
                 }
             )
         )
@@ -164,6 +186,45 @@ def query_cmd(
         f"{metric} of {index} {label} on {dataset}: [bold]{value:.6g}[/] "
         f"({'mean of ' + str(n) + ' seed(s)' if seed in (None, 'mean') else 'seed ' + str(seed)})",
         highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch, seed) -> Exception:
+    """An error saying why there is no value and what the table does hold."""
+    from surrogate_nb.errors import UnknownKeyError
+    from surrogate_nb.table._format import COST_COLUMNS, parse_ranges
+
+    s = b._setting(dataset, hp)
+    info = next(x for x in b.manifest["settings"] if x["dataset"] == s.dataset and x["hp"] == s.hp)
+    where = f"({s.dataset}, hp {s.hp})"
+    if metric in COST_COLUMNS:
+        costs = info.get("costs_recorded")
+        if costs is not None and metric not in costs:
+            return UnknownKeyError(
+                "cost", metric, costs, f"{where} records no {metric} for any cell"
+            )
+    else:
+        rec = info.get("recorded", {}).get(metric)
+        e = s.T - 1 if epoch is None else epoch
+        if rec is not None and e not in parse_ranges(rec):
+            return UnknownKeyError(
+                "epoch",
+                e,
+                [rec or "none"],
+                f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
+            )
+    if int(b.n_seeds(index, s.dataset, s.hp)) == 0:
+        held = b.present(s.dataset, s.hp).any(axis=1).nonzero()[0].tolist()
+        return UnknownKeyError(
+            "cell", index, held, f"cell {index} has no trial in {where} (cells with trials above)"
+        )
+    which = "" if seed in (None, "mean") else f" for seed {seed}"
+    return UnknownKeyError(
+        "value",
+        metric,
+        [],
+        f"cell {index} has trials in {where} but no {metric} value{which} there",
     )
 
 
@@ -188,5 +249,7 @@ def best_cmd(
         print(json.dumps({"arch_index": index, "arch": label, "value": value}))
         return
     console.print(
-        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {index} {label}", highlight=False
+        f"best {metric} on {dataset}: [bold]{value:.6g}[/] at {index} {label}",
+        highlight=False,
+        soft_wrap=True,
     )

@@ -266,8 +266,14 @@ def as_arch(value: object) -> Arch:
         return Arch.from_index(int(value))
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return Arch.from_index(int(text))
+        if text and all(c.isdigit() or c.isnumeric() for c in text):
+            raise InvalidArchError(
+                f"arch index {value!r} is not written in ASCII digits 0-9; expected an index "
+                f"0..{NUM_ARCHS - 1} or an NB201 string",
+                value,
+            )
         return Arch.from_str(text)
     if isinstance(value, (tuple, list)):
         return Arch.from_ops(value)
@@ -301,6 +307,12 @@ def as_indices(values: object) -> np.ndarray:
         and all(isinstance(v, str) and v in _OP_ID for v in values)
     ):
         return np.asarray(Arch.from_ops(values).index, dtype=np.int64)
+    if not isinstance(values, (tuple, list, np.ndarray, range)):
+        raise InvalidArchError(
+            f"cannot read NB201 archs from {values!r} (type {type(values).__name__}); expected "
+            f"an Arch, an index 0..{NUM_ARCHS - 1}, an NB201 string, or a list / array of them",
+            values,
+        )
     return np.fromiter((as_arch(v).index for v in values), dtype=np.int64)
 
 

@@ -17,9 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.errors import TableFormatError, UnknownKeyError
 from surrogate_nb.space import Arch, SearchSpace, get_space
-from surrogate_nb.table._format import COST_COLUMNS, read_manifest
+from surrogate_nb.table._format import (
+    COST_COLUMNS,
+    check_file,
+    checksums_enabled,
+    read_manifest,
+)
 from surrogate_nb.table._types import Costs
 
 _COSTS = frozenset(COST_COLUMNS)
@@ -59,6 +64,34 @@ def _numpy(arr: Any) -> np.ndarray:
     return out
 
 
+def _damaged(s: _Setting, exc: BaseException) -> TableFormatError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return TableFormatError(
+        f"table file {s.rel} is damaged ({first}); check it with `snb info TABLE --verify` and "
+        "re-import or rebuild the table"
+    )
+
+
+def _check_batch(s: _Setting, batch: Any, columns: list[str], n_cells: int) -> None:
+    """Refuse rows that the manifest cannot place: cell outside the space, unlisted seed, a
+    curve whose length is not the setting's epochs (cheap; matters with checksums off)."""
+    if batch.num_columns != len(columns) or batch.schema.names != columns:
+        raise TableFormatError(f"table file {s.rel} lacks columns {columns}; the table is corrupt")
+    rows = _numpy(batch.column(0))
+    if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= n_cells):
+        raise TableFormatError(f"table file {s.rel} holds a cell index outside 0..{n_cells - 1}")
+    seeds = _numpy(batch.column(1))
+    if not np.isin(seeds, s.seeds).all():
+        raise TableFormatError(f"table file {s.rel} holds a seed that its manifest does not list")
+    for j in range(2, len(columns)):
+        t = batch.schema.types[j]
+        size = getattr(t, "list_size", None)
+        if size is not None and size != s.T:
+            raise TableFormatError(
+                f"table file {s.rel}: {columns[j]} has {size} epochs, the manifest says {s.T}"
+            )
+
+
 class _Setting:
     """One (dataset, hp): its file, seeds, epochs, metrics and cached dense arrays."""
 
@@ -67,11 +100,13 @@ class _Setting:
         "cache",
         "dataset",
         "epoch_values",
+        "expect",
         "file",
         "hp",
         "lock",
         "metrics",
         "present",
+        "rel",
         "seed_slot",
         "seeds",
     )
@@ -80,6 +115,9 @@ class _Setting:
         self.dataset = info["dataset"]
         self.hp = str(info["hp"])
         self.file = root / info["file"]
+        self.rel = info["file"]
+        #: sha256 to check before the first read (None: checksums off)
+        self.expect: str | None = None
         self.seeds = [int(s) for s in info["seeds"]]
         self.seed_slot = {s: i for i, s in enumerate(self.seeds)}
         self.T = int(info["epochs"])
@@ -108,33 +146,43 @@ class Benchmark:
         94.37333
     """
 
-    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self, root: Path, manifest: dict[str, Any], *, checksums: bool | None = None
+    ) -> None:
         self.path = root
         self.manifest = manifest
         #: the search space recorded in the manifest (default "nb201")
         self.space: SearchSpace = get_space(manifest.get("space", "nb201"))
         self._n = int(self.space.size)
+        self.checksums = checksums_enabled() if checksums is None else bool(checksums)
         self._settings: dict[str, dict[str, _Setting]] = {}
         for info in manifest["settings"]:
             s = _Setting(info, root)
+            if self.checksums:
+                s.expect = manifest["files"][info["file"]]["sha256"]
             self._settings.setdefault(s.dataset, {})[s.hp] = s
 
     # ---- opening ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, verify: bool = False) -> Benchmark:
+    def open(
+        cls, path: str | os.PathLike, *, verify: bool = False, checksums: bool | None = None
+    ) -> Benchmark:
         """Open a table directory.
 
         Args:
             path: the table directory (written by `write_table` / ``snb import``).
-            verify: recompute every file's sha256 (reads all data). Without it, the manifest,
-                its schema version and each file's presence and size are checked (fast).
+            verify: recompute every file's sha256 now (reads all data). Without it, the
+                manifest (its checksum and schema) and each file's presence and size are
+                checked at open, and each file's sha256 the first time it is read.
+            checksums: check each data file's sha256 on its first read (default True, or the
+                ``SNB_CHECKSUMS`` environment variable); False is the explicit opt-out.
 
         Raises:
             TableFormatError: corrupt, incomplete or newer-schema table (message names the file).
         """
         root = Path(path)
-        return cls(root, read_manifest(root, verify=verify))
+        return cls(root, read_manifest(root, verify=verify), checksums=checksums)
 
     def __repr__(self) -> str:
         parts = [f"{d}: hp {sorted(h)}" for d, h in self._settings.items()]
@@ -471,8 +519,7 @@ class Benchmark:
         v[total[:, 0] == 0] = np.nan
         return v
 
-    @staticmethod
-    def _batches(s: _Setting, columns: list[str]):
+    def _batches(self, s: _Setting, columns: list[str]):
         """Record batches of a few columns of one setting's file, one row group at a time.
 
         Memory notes (peak RSS is a stated target): `pyarrow.parquet.ParquetFile` is used
@@ -482,11 +529,26 @@ class Benchmark:
         were read do not stay resident in this process. Arrow's allocator keeps freed buffers,
         so callers hand them back with `_release_arrow_memory` when done.
         """
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pf = pq.ParquetFile(s.file, pre_buffer=False)
+        if s.expect is not None:
+            check_file(s.file, s.expect, s.rel)
         try:
-            yield from pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, use_threads=False)
+            pf = pq.ParquetFile(s.file, pre_buffer=False, page_checksum_verification=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise _damaged(s, exc) from None
+        try:
+            batches = pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, use_threads=False)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    return
+                except (OSError, pa.ArrowException) as exc:
+                    raise _damaged(s, exc) from None
+                _check_batch(s, batch, columns, self._n)
+                yield batch
         finally:
             pf.close()
 

@@ -14,13 +14,21 @@ Each Parquet file holds one row per trial, sorted by ``(arch_index, seed)``:
 * one ``fixed_size_list<float32>[T]`` column per curve metric (T = epochs of that hp). A value that
   was not recorded is an explicit null, never a copy of another seed or epoch.
 
-Writes are atomic: everything is written into a temporary sibling directory, then swapped in with
-``os.replace``; a crash mid-write leaves the previous table as it was.
+Writes are crash-safe (`surrogate_nb._atomic`): everything is written into a hidden sibling
+directory, then swapped in; a crash at any point leaves the old or the new complete table at the
+path (a reader or the next writer restores the old one if a writer died between its renames).
 
-Verification on open: the manifest must parse, its ``schema_version`` must not exceed
-`SCHEMA_VERSION`, and every listed file must exist with the recorded size (cheap, keeps open well
-under a second). The full sha256 check reads every byte; it runs with ``verify=True``
-(``snb info --verify``).
+Integrity, on by default:
+
+* ``manifest.json`` is validated against its schema (types, ranges, relative paths inside the
+  table, every data file listed, present and referenced) and carries ``manifest_sha256``, the
+  sha256 of its own canonical JSON without that key (`manifest_digest`): an edited manifest is
+  refused.
+* each data file's sha256 is checked against the manifest the first time a process reads it
+  (`check_file`, remembered per file identity, so later reads cost nothing); Parquet page
+  checksums are also written and verified. Opt out with ``Benchmark.open(path, checksums=False)``
+  or ``SNB_CHECKSUMS=off`` in the environment (sizes and the manifest are still checked).
+* ``verify=True`` (``snb info --verify``) checks every file at open.
 """
 
 from __future__ import annotations
@@ -32,13 +40,13 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from surrogate_nb import _atomic
 from surrogate_nb._provenance import git_commit as git_commit  # re-exported (older callers)
 from surrogate_nb._provenance import software_info
 from surrogate_nb.errors import TableFormatError
@@ -54,6 +62,12 @@ COST_COLUMNS: tuple[str, ...] = ("params_m", "flops_m", "latency_s", "train_time
 #: Trial statuses a table may hold.
 STATUSES: tuple[str, ...] = ("ok", "diverged")
 _ROWS_PER_SPILL = 4096
+#: Largest curve length (epochs) and number of seeds a setting may declare.
+MAX_EPOCHS = 10_000
+MAX_SEEDS = 10_000
+#: Environment variable that turns the first-read sha256 check off ("off" / "0").
+CHECKSUMS_ENV = "SNB_CHECKSUMS"
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -71,6 +85,173 @@ def file_name(dataset: str, hp: str) -> str:
     return f"{slug}.parquet"
 
 
+# ---- integrity -------------------------------------------------------------------------------
+
+
+def manifest_digest(manifest: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of a manifest minus its checksum."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checksums_enabled() -> bool:
+    """False when ``SNB_CHECKSUMS`` is "off" / "0" / "false" / "no" (the first-read opt-out)."""
+    return os.environ.get(CHECKSUMS_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+#: Files whose sha256 matched in this process: (path, size, mtime_ns, inode) -> sha256.
+_VERIFIED: dict[tuple[str, int, int, int], str] = {}
+
+
+def check_file(path: Path, sha256: str, rel: str | None = None) -> None:
+    """Check a data file against its manifest sha256, once per file identity and process.
+
+    Raises:
+        TableFormatError: the file's bytes differ from what the table's writer produced.
+    """
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if _VERIFIED.get(key) == sha256:
+        return
+    if sha256_file(path) != sha256:
+        raise TableFormatError(
+            f"table file {rel or path} fails its sha256 checksum: the file is damaged "
+            "(its values cannot be trusted); check the table with `snb info TABLE --verify` and "
+            "re-import or rebuild it"
+        )
+    _VERIFIED[key] = sha256
+
+
+def _is_table(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def _fail(mpath: Path, what: str) -> TableFormatError:
+    return TableFormatError(f"{mpath}: {what}; the table is corrupt")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _inside(rel: Any) -> bool:
+    """A relative POSIX path below ``data/`` naming a Parquet file, without ``..``."""
+    if not isinstance(rel, str) or "\\" in rel or rel.startswith("/") or ":" in rel:
+        return False
+    parts = rel.split("/")
+    return (
+        len(parts) == 2
+        and parts[0] == DATA_DIR
+        and parts[1].endswith(".parquet")
+        and parts[1] not in ("", ".", "..")
+        and not parts[1].startswith(".")
+    )
+
+
+def validate_manifest(manifest: Mapping[str, Any], root: Path) -> None:
+    """Check a table manifest's schema; raise `TableFormatError` naming the first bad entry.
+
+    Rules: ``files`` is a non-empty object of ``data/<name>.parquet`` -> {``sha256`` (64 hex),
+    ``bytes`` (int >= 0)}, each present on disk, and every ``*.parquet`` under ``data/`` is
+    listed; ``settings`` is a non-empty list of {``dataset`` (text), ``hp`` (text), ``file`` (a
+    listed file), ``epochs`` (1..`MAX_EPOCHS`), ``seeds`` (distinct ints, 1..`MAX_SEEDS` of them),
+    ``metrics`` (distinct texts), ``rows`` (int >= 0)}; each file belongs to exactly one setting
+    and each (dataset, hp) appears once.
+    """
+    mpath = root / MANIFEST
+    if not isinstance(manifest.get("space", "nb201"), str):
+        raise _fail(mpath, f"space must be text, got {manifest.get('space')!r}")
+    files = manifest.get("files")
+    settings = manifest.get("settings")
+    if not isinstance(files, dict) or not files:
+        raise _fail(mpath, "'files' must be a non-empty object (data file -> sha256, bytes)")
+    if not isinstance(settings, list) or not settings:
+        raise _fail(mpath, "'settings' must be a non-empty list")
+    for rel, info in files.items():
+        if not _inside(rel):
+            raise _fail(mpath, f"file entry {rel!r} is not a relative data/<name>.parquet path")
+        if not isinstance(info, dict):
+            raise _fail(mpath, f"file entry {rel!r} must be an object")
+        if not isinstance(info.get("sha256"), str) or not _HEX64.match(info["sha256"]):
+            raise _fail(mpath, f"file {rel}: sha256 must be 64 hex digits")
+        if not _is_int(info.get("bytes")) or info["bytes"] < 0:
+            raise _fail(mpath, f"file {rel}: bytes must be an integer >= 0")
+        if not (root / rel).is_file():
+            raise TableFormatError(f"table file {rel} listed in {mpath} is missing")
+    data = root / DATA_DIR
+    on_disk = {f"{DATA_DIR}/{p.name}" for p in data.glob("*.parquet")} if data.is_dir() else set()
+    unlisted = sorted(on_disk - set(files))
+    if unlisted:
+        raise _fail(mpath, f"data file {unlisted[0]} is not listed in 'files'")
+    used: set[str] = set()
+    keys: set[tuple[str, str]] = set()
+    for i, s in enumerate(settings):
+        where = f"settings[{i}]"
+        if not isinstance(s, dict):
+            raise _fail(mpath, f"{where} must be an object")
+        for k in ("dataset", "hp"):
+            if not isinstance(s.get(k), str) or not s[k]:
+                raise _fail(mpath, f"{where}.{k} must be non-empty text, got {s.get(k)!r}")
+        if s.get("file") not in files:
+            raise _fail(mpath, f"{where}.file {s.get('file')!r} is not one of the listed files")
+        if s["file"] in used:
+            raise _fail(mpath, f"{where}.file {s['file']} is used by two settings")
+        used.add(s["file"])
+        if (s["dataset"], s["hp"]) in keys:
+            raise _fail(mpath, f"{where}: ({s['dataset']}, hp {s['hp']}) appears twice")
+        keys.add((s["dataset"], s["hp"]))
+        T = s.get("epochs")
+        if not _is_int(T) or not 1 <= T <= MAX_EPOCHS:
+            raise _fail(mpath, f"{where}.epochs must be an integer in 1..{MAX_EPOCHS}, got {T!r}")
+        seeds = s.get("seeds")
+        if (
+            not isinstance(seeds, list)
+            or not 1 <= len(seeds) <= MAX_SEEDS
+            or not all(_is_int(x) for x in seeds)
+            or len(set(seeds)) != len(seeds)
+            or seeds != sorted(seeds)
+        ):
+            raise _fail(mpath, f"{where}.seeds must be a sorted list of distinct integers")
+        metrics = s.get("metrics")
+        if (
+            not isinstance(metrics, list)
+            or not all(isinstance(x, str) and x for x in metrics)
+            or len(set(metrics)) != len(metrics)
+            or set(metrics) & set(COST_COLUMNS)
+        ):
+            raise _fail(mpath, f"{where}.metrics must be a list of distinct metric names")
+        if not _is_int(s.get("rows")) or s["rows"] < 0:
+            raise _fail(mpath, f"{where}.rows must be an integer >= 0")
+        rec = s.get("recorded", {})
+        if not isinstance(rec, dict) or not all(
+            k in metrics and isinstance(v, str) and re.fullmatch(r"[0-9,\-]*", v)
+            for k, v in rec.items()
+        ):
+            raise _fail(mpath, f"{where}.recorded must map metrics to epoch ranges")
+    unused = sorted(set(files) - used)
+    if unused:
+        raise _fail(mpath, f"file {unused[0]} belongs to no setting")
+
+
+def seal_manifest(path: str | os.PathLike) -> None:
+    """(Re)write ``manifest_sha256`` of a table after checking every data file's sha256.
+
+    For tables written before manifests carried a checksum; refuses a table whose data files do
+    not match their recorded sha256.
+    """
+    root = Path(path)
+    mpath = root / MANIFEST
+    manifest = json.loads(mpath.read_text())
+    validate_manifest(manifest, root)
+    for rel, info in manifest["files"].items():
+        check_file(root / rel, info["sha256"], rel)
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    tmp = mpath.with_name(f".{MANIFEST}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, mpath)
+
+
 # ---- reading the manifest ---------------------------------------------------------------------
 
 
@@ -79,17 +260,21 @@ def read_manifest(path: str | os.PathLike, *, verify: bool = False) -> dict[str,
 
     Args:
         path: the table directory.
-        verify: also recompute every file's sha256 (reads all data); otherwise only sizes.
+        verify: also recompute every file's sha256 (reads all data); otherwise only sizes
+            (the data files are then checked when first read, see `check_file`).
 
     Returns:
         The manifest as a dict.
 
     Raises:
-        TableFormatError: no manifest, unreadable JSON, newer schema, missing file, wrong size or
-            (with ``verify``) wrong checksum; the message names the file.
+        TableFormatError: no manifest, unreadable JSON, newer schema, manifest checksum or
+            schema broken, missing file, wrong size or (with ``verify``) wrong checksum; the
+            message names the file.
     """
     root = Path(path)
     mpath = root / MANIFEST
+    if not root.is_dir():
+        _atomic.recover(root, _is_table)
     if not root.is_dir():
         raise TableFormatError(
             f"no table at {root}: not a directory (expected a table directory "
@@ -103,31 +288,40 @@ def read_manifest(path: str | os.PathLike, *, verify: bool = False) -> dict[str,
         manifest = json.loads(mpath.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise TableFormatError(f"{mpath} is not valid JSON ({exc}); the table is corrupt") from exc
+    if not isinstance(manifest, dict):
+        raise TableFormatError(f"{mpath} is not a JSON object; the table is corrupt")
     version = manifest.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise TableFormatError(f"{mpath} has no integer schema_version (got {version!r})")
     if version > SCHEMA_VERSION:
         raise TableFormatError(
             f"{root} uses table schema_version {version}, newer than the {SCHEMA_VERSION} this "
             "surrogate-nb supports; upgrade surrogate-nb (pip install -U surrogate-nb)"
         )
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not isinstance(manifest.get("settings"), list):
-        raise TableFormatError(f"{mpath} lacks the 'files' / 'settings' entries; table corrupt")
+    digest = manifest.get("manifest_sha256")
+    if not isinstance(digest, str):
+        raise TableFormatError(
+            f"{mpath} has no manifest_sha256 (it was edited, or written before surrogate-nb "
+            "checked manifests): re-import or rebuild the table, or seal it after checking its "
+            "data with surrogate_nb.table._format.seal_manifest"
+        )
+    if digest != manifest_digest(manifest):
+        raise TableFormatError(
+            f"{mpath} fails its manifest_sha256 checksum: the manifest was edited or damaged "
+            "(its epochs, seeds, files or settings can no longer be trusted)"
+        )
+    validate_manifest(manifest, root)
+    files = manifest["files"]
     for rel, info in files.items():
         fpath = root / rel
-        if not fpath.is_file():
-            raise TableFormatError(f"table file {rel} listed in {mpath} is missing")
         size = fpath.stat().st_size
-        if size != info.get("bytes"):
+        if size != info["bytes"]:
             raise TableFormatError(
-                f"table file {rel} has {size} bytes, the manifest says {info.get('bytes')}: "
+                f"table file {rel} has {size} bytes, the manifest says {info['bytes']}: "
                 "the file is corrupt or was replaced"
             )
-        if verify and sha256_file(fpath) != info.get("sha256"):
-            raise TableFormatError(
-                f"table file {rel} fails its sha256 checksum: the file is corrupt"
-            )
+        if verify:
+            check_file(fpath, info["sha256"], rel)
     return manifest
 
 
@@ -153,6 +347,11 @@ class _SettingBuffer:
     """Rows of one (dataset, hp), buffered then spilled to an uncompressed Parquet file."""
 
     def __init__(self, dataset: str, hp: str, T: int, spill: Path, n_cells: int) -> None:
+        if not 1 <= T <= MAX_EPOCHS:
+            raise TableFormatError(
+                f"({dataset}, hp {hp}): {T} epochs is outside 1..{MAX_EPOCHS} (the most a table "
+                "holds: a dense column takes cells x seeds x epochs x 4 bytes in memory)"
+            )
         self.dataset, self.hp, self.T, self.spill = dataset, hp, T, spill
         self.n_cells = n_cells
         self.metrics: list[str] = []
@@ -259,8 +458,12 @@ class _SettingBuffer:
                 f"duplicate trial (arch_index {idx[k]}, seed {seed[k]}) in ({self.dataset}, hp "
                 f"{self.hp}); each (arch, seed) may appear once"
             )
+        recorded = {m: _ranges(_epochs_with_values(table.column(m), self.T)) for m in self.metrics}
+        costs = [c for c in COST_COLUMNS if table.column(c).null_count < table.num_rows]
         # small row groups: a lazy one-column load reads a few MB at a time
-        pq.write_table(table, out, compression="zstd", row_group_size=4096)
+        pq.write_table(
+            table, out, compression="zstd", row_group_size=4096, write_page_checksum=True
+        )
         self.spill.unlink()
         return {
             "dataset": self.dataset,
@@ -270,7 +473,54 @@ class _SettingBuffer:
             "epochs": self.T,
             "metrics": list(self.metrics),
             "cells": int(np.unique(idx).size),
+            # what holds at least one value: epochs per curve metric ("0-199", "11", "" = none)
+            # and the per-trial costs (`snb info` and `snb query` say what exists)
+            "recorded": recorded,
+            "costs_recorded": costs,
         }
+
+
+def _epochs_with_values(column: Any, T: int) -> np.ndarray:
+    """0-based epochs at which at least one row of a fixed-size-list column holds a value."""
+    import pyarrow as pa
+
+    seen = np.zeros(T, bool)
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        child = chunk.values.slice(chunk.offset * T, len(chunk) * T)
+        valid = np.asarray(child.is_valid().to_numpy(zero_copy_only=False), bool)
+        valid = valid.reshape(len(chunk), T)
+        if chunk.null_count:
+            valid &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), bool)[:, None]
+        if isinstance(child, pa.FloatingPointArray):
+            vals = np.asarray(child.to_numpy(zero_copy_only=False), np.float64).reshape(-1, T)
+            valid &= ~np.isnan(vals)
+        seen |= valid.any(axis=0)
+    return np.flatnonzero(seen)
+
+
+def _ranges(epochs: np.ndarray) -> str:
+    """Compact text of sorted ints: [0, 1, 2, 5] -> "0-2,5"; [] -> ""."""
+    parts: list[str] = []
+    e = [int(x) for x in epochs]
+    i = 0
+    while i < len(e):
+        j = i
+        while j + 1 < len(e) and e[j + 1] == e[j] + 1:
+            j += 1
+        parts.append(str(e[i]) if i == j else f"{e[i]}-{e[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def parse_ranges(text: str) -> list[int]:
+    """Inverse of the compact epoch text stored under ``recorded`` ("0-2,5" -> [0, 1, 2, 5])."""
+    out: list[int] = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
 
 
 def _jsonable(obj: Any) -> Any:
@@ -325,7 +575,9 @@ def write_table(
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)
     extra = json.loads(json.dumps(dict(manifest), default=_jsonable))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.tmp-", dir=root.parent))
+    _atomic.recover(root, _is_table)
+    _atomic.clean_stale(root)
+    tmp = _atomic.staging_dir(root)
     try:
         (tmp / DATA_DIR).mkdir()
         buffers: dict[tuple[str, str], _SettingBuffer] = {}
@@ -373,6 +625,8 @@ def write_table(
             "files": files,
             "settings": settings,
         }
+        full = json.loads(json.dumps(full, default=_jsonable))  # the form a reader sees
+        full["manifest_sha256"] = manifest_digest(full)
         with open(tmp / MANIFEST, "w") as fh:
             json.dump(full, fh, indent=1, sort_keys=False)
             fh.flush()
@@ -385,20 +639,8 @@ def write_table(
 
 
 def _swap_in(tmp: Path, root: Path) -> None:
-    """Replace ``root`` by ``tmp``: rename the old table aside, rename the new one in, drop old."""
-    if not root.exists():
-        os.replace(tmp, root)
-        return
-    if not (root / MANIFEST).is_file() and any(root.iterdir()):
-        raise TableFormatError(
-            f"{root} exists and is not a surrogate-nb table; refusing to "
-            "replace it (choose another --out or remove it)"
-        )
-    old = root.parent / f".{root.name}.old-{os.getpid()}"
-    os.replace(root, old)
+    """Put the finished table ``tmp`` at ``root`` (see `surrogate_nb._atomic.commit`)."""
     try:
-        os.replace(tmp, root)
-    except BaseException:
-        os.replace(old, root)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        _atomic.commit(tmp, root, replaceable=_is_table, what="surrogate-nb table")
+    except FileExistsError as exc:
+        raise TableFormatError(str(exc)) from None

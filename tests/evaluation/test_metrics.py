@@ -78,8 +78,11 @@ def test_bad_input():
 def test_holdout_metrics_on_reference(nb201_frame):
     """A surrogate fitted on 500 random cells ranks the other 15,125 well.
 
-    Measured with these settings: tau 0.879-0.886, coverage_90 0.88-0.91 (seeds 0-2); the
-    bounds leave a margin.
+    Measured with these settings (seeds 0-2, this 2-core CPU): tau 0.879-0.886, coverage_50
+    0.567-0.619, coverage_90 0.883-0.909, NLL 1.184-1.248. The held-out coverages are pinned
+    from both sides and the NLL bounded (an interval that cannot fail, such as
+    ``coverage_90 <= 1``, let planted bugs in the std through): a lost calibration scale, a
+    wrong z quantile or a std off by a factor moves them out.
     """
     idx = nb201_frame["index"].to_numpy(np.int64)
     y = nb201_frame["cifar10_valid_acc_200"].to_numpy(np.float64)
@@ -92,4 +95,6 @@ def test_holdout_metrics_on_reference(nb201_frame):
     )
     assert out["n_test"] == 15625 - 500
     assert out["kendall_tau"] > 0.84
-    assert 0.75 < out["coverage_90"] <= 1.0
+    assert 0.85 < out["coverage_90"] < 0.95
+    assert 0.50 < out["coverage_50"] < 0.70
+    assert 0.9 < out["nll"] < 1.5

@@ -168,7 +168,7 @@ def test_cli_fit_predict_eval(table, tmp_path):
         ]
     )
     assert r.exit_code == 0, r.output
-    m = json.loads(r.output)
+    m = json.loads(r.stdout)  # progress lines go to stderr
     assert set(METRIC_KEYS) <= set(m)
     assert m["n_test"] == len(CELLS) - 120
     assert m["kendall_tau"] > 0.5

@@ -16,7 +16,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from surrogate_nb.errors import UnsafePickleError
+from surrogate_nb.errors import TableFormatError, UnsafePickleError
 
 
 def _numpy_global(name: str) -> Any:
@@ -79,13 +79,70 @@ def safe_loads(data: bytes) -> Any:
     return RestrictedUnpickler(io.BytesIO(data)).load()
 
 
+#: Decompressed size allowed per compressed byte, and the floor of the cap (bytes).
+MAX_RATIO = 200
+MIN_CAP = 64 << 20
+
+
+def decompress_capped(raw: bytes, where: object, cap: int | None = None) -> bytes:
+    """bz2-decompress ``raw``, refusing output beyond ``cap`` bytes (default
+    ``max(MIN_CAP, MAX_RATIO * len(raw))``) before it is produced: a small hostile file cannot
+    expand to gigabytes in memory.
+
+    Raises:
+        TableFormatError: not bz2 data, truncated, or larger than the cap.
+    """
+    limit = cap if cap is not None else max(MIN_CAP, MAX_RATIO * len(raw))
+    dec = bz2.BZ2Decompressor()
+    out = bytearray()
+    pos, step = 0, 1 << 20
+    try:
+        while pos < len(raw) and not dec.eof:
+            out += dec.decompress(raw[pos : pos + step], max_length=limit + 1 - len(out))
+            pos += step
+            while not dec.eof and not dec.needs_input and len(out) <= limit:
+                out += dec.decompress(b"", max_length=limit + 1 - len(out))
+            if len(out) > limit:
+                raise TableFormatError(
+                    f"{where}: decompresses to more than {limit:,} bytes ({MAX_RATIO}x its size); "
+                    "refusing it (not a benchmark archive, or a decompression bomb)"
+                )
+    except (OSError, ValueError, EOFError) as exc:
+        raise TableFormatError(f"{where}: not valid bz2 data ({exc})") from None
+    if not dec.eof:
+        raise TableFormatError(f"{where}: the bz2 data is truncated (file cut short?)")
+    return bytes(out)
+
+
 def safe_load_pickle(path: str | os.PathLike) -> Any:
-    """Load a pickle file (``.pbz2`` / ``.bz2`` are bz2-decompressed first), restricted."""
+    """Load a pickle file (``.pbz2`` / ``.bz2`` are bz2-decompressed first), restricted.
+
+    Raises:
+        TableFormatError: missing, not a pickle (e.g. a ``.pth`` zip), truncated, or too big
+            once decompressed.
+        UnsafePickleError: a global outside the allow-list.
+    """
     p = Path(path)
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise TableFormatError(f"cannot read {p}: {exc.strerror or exc}") from None
     if p.suffix in (".pbz2", ".bz2") or raw[:3] == b"BZh":
-        raw = bz2.decompress(raw)
-    return safe_loads(raw)
+        raw = decompress_capped(raw, p)
+    if raw[:4] == b"PK\x03\x04":
+        raise TableFormatError(
+            f"{p} is a zip archive (a torch .pth file?), not a pickle; for an NB201 .pth file "
+            "use --format nb201-pth"
+        )
+    try:
+        return safe_loads(raw)
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as exc:
+        raise TableFormatError(
+            f"{p} is not a readable pickle ({type(exc).__name__}: {exc}); is the file complete "
+            "and of the right --format?"
+        ) from None
 
 
 def safe_torch_load(path: str | os.PathLike) -> Any:
@@ -109,15 +166,27 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     import numpy as np
 
     safe += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32")]
+    if not Path(path).is_file():
+        raise TableFormatError(f"{path}: no such file")
     try:
         with torch.serialization.safe_globals(safe):
             return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:  # not a torch file / cut short
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TableFormatError(
+            f"{path} is not a readable torch .pth file ({first}); is the file complete and of "
+            "the right --format?"
+        ) from None
     except pickle.UnpicklingError as exc:
-        import re
+        raise _unsafe(path, exc) from exc
 
-        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        what = found.group(1) if found else str(exc).splitlines()[0]
-        raise UnsafePickleError(
-            f"refused to load {path}: it references {what}, not in the allow-list of types the "
-            "official NB201 files contain (the file may be malicious or of another format)"
-        ) from exc
+
+def _unsafe(path: object, exc: BaseException) -> UnsafePickleError:
+    import re
+
+    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    what = found.group(1) if found else str(exc).splitlines()[0]
+    return UnsafePickleError(
+        f"refused to load {path}: it references {what}, not in the allow-list of types the "
+        "official NB201 files contain (the file may be malicious or of another format)"
+    )

@@ -81,7 +81,14 @@ def result_to_trial(
     index: int, hp: str, dataset: str, seed: int, res: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One ResultsCount dict -> a TrialRecord dict."""
+    from surrogate_nb.table._format import MAX_EPOCHS
+
     T = int(res["epochs"])
+    if not 1 <= T <= MAX_EPOCHS:  # refuse before allocating T-long curves
+        raise TableFormatError(
+            f"cell {index} ({dataset}, hp {hp}, seed {seed}): {T} epochs is outside "
+            f"1..{MAX_EPOCHS}; not a NATS-Bench record"
+        )
     eval_names = list(res.get("eval_names") or [])
     curves = {
         "train_loss": _series(res.get("train_losses"), T),
@@ -245,14 +252,16 @@ def import_nats(
 def _patch_count(root: Path, n: int) -> None:
     """Record how many cells were imported (known only after the stream) in the manifest.
 
-    The manifest is not covered by the per-file checksums, so it can be updated in place
-    (atomically: temp file + rename).
+    Updated in place (atomically: temp file + rename), with its ``manifest_sha256`` renewed.
     """
     import json
+
+    from surrogate_nb.table._format import manifest_digest
 
     mpath = root / "manifest.json"
     manifest = json.loads(mpath.read_text())
     manifest["import"]["cells_imported"] = n
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     tmp = mpath.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, mpath)

@@ -33,14 +33,14 @@ import numpy as np
 
 from surrogate_nb.errors import TableFormatError
 from surrogate_nb.space import NUM_ARCHS, as_indices
-from surrogate_nb.table._format import COST_COLUMNS, sha256_file, write_table
+from surrogate_nb.table._format import COST_COLUMNS, MAX_EPOCHS, sha256_file, write_table
 
 #: Seed under which a mean-only column (no per-run columns) is stored.
 AGGREGATE_SEED = -1
 
 _CURVE = re.compile(
-    r"^(?P<ds>.+?)_(?P<metric>(?:[A-Za-z0-9\-]+_)?(?:acc|acc5|loss|time))_(?P<hp>\d+)"
-    r"(?:_run(?P<run>\d+))?$"
+    r"^(?P<ds>.+?)_(?P<metric>(?:[A-Za-z0-9\-]+_)?(?:acc|acc5|loss|time))_(?P<hp>[0-9]+)"
+    r"(?:_run(?P<run>[0-9]+))?$"
 )
 _COST = re.compile(r"^(?P<ds>.+)_(?P<cost>" + "|".join(COST_COLUMNS) + r")$")
 _INDEX_COLS = ("index", "arch_index")
@@ -73,19 +73,157 @@ def parse_columns(columns: list[str]) -> tuple[dict, dict, list[str]]:
     return curves, costs, ignored
 
 
+#: Largest wide file read (bytes on disk, and decompressed for ``.csv.gz``).
+MAX_BYTES = 2 << 30
+
+
+def _check_csv_text(text: str, path: Path) -> None:
+    """Refuse a CSV whose rows do not all have the header's number of fields, or whose last
+    row is not ended by a newline (a file cut mid-row)."""
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header or not any(h.strip() for h in header):
+        raise TableFormatError(f"{path}: empty file (no header row)")
+    n = len(header)
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if len(row) != n and row:
+            raise TableFormatError(
+                f"{path}: data row {count} has {len(row)} fields, the header has {n}"
+                + (" (the file looks truncated)" if count and not text.endswith("\n") else "")
+            )
+    if count == 0:
+        raise TableFormatError(f"{path}: no data rows (only a header)")
+    if not text.endswith(("\n", "\r")):
+        raise TableFormatError(
+            f"{path}: the last row does not end with a newline: the file looks truncated "
+            "(cut mid-row); if it is complete, add a final newline"
+        )
+
+
 def _read(path: Path):
     import pandas as pd
 
+    if not path.is_file():
+        raise TableFormatError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise TableFormatError(f"{path}: {size:,} bytes is more than the {MAX_BYTES:,} allowed")
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TableFormatError(f"{path}: not a readable Parquet file ({first})") from None
+        if len(frame) == 0:
+            raise TableFormatError(f"{path}: the Parquet file holds no rows")
+        return frame
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        import zlib
+
+        d = zlib.decompressobj(wbits=31)
+        try:
+            raw = d.decompress(raw, MAX_BYTES + 1)
+        except zlib.error as exc:
+            raise TableFormatError(f"{path}: not valid gzip data ({exc})") from None
+        if len(raw) > MAX_BYTES:
+            raise TableFormatError(f"{path}: decompresses to more than {MAX_BYTES:,} bytes")
+        if not d.eof:
+            raise TableFormatError(f"{path}: the gzip data is truncated (file cut short?)")
+    if b"\x00" in raw[:65536]:
+        raise TableFormatError(f"{path}: a binary file, not a CSV text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TableFormatError(f"{path}: not UTF-8 text, so not a CSV file") from None
+    _check_csv_text(text, path)
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], dtype=str)
+    except (ValueError, pd.errors.ParserError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise TableFormatError(f"{path}: not a readable CSV file ({first})") from None
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity)")
+
+
+def _texts(series) -> list[str]:
+    """Cells of a column as stripped text; a missing cell (empty, NaN, None) is ""."""
+    out = []
+    for v in series.tolist():
+        if v is None or (isinstance(v, float) and v != v):
+            out.append("")
+        else:
+            out.append(str(v).strip())
+    return out
+
+
+def _numbers(frame, col: str, path: Path) -> np.ndarray:
+    """A value column as float64: empty / "nan" = missing (NaN); anything else must be a finite
+    float32 number in ASCII digits.
+
+    One rule for every value that is not a finite float32 number: the file is refused with the
+    column and row named (an overflowing ``1e300`` and a literal ``inf`` alike).
+    """
+    import pandas as pd
+
+    series = frame[col]
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(np.float64)
+    else:  # text read from a CSV
+        values = np.full(len(series), np.nan)
+        for row, t in enumerate(_texts(series)):
+            if t == "" or t.lower() == "nan":
+                continue
+            if not _NUMBER.fullmatch(t.lower()):
+                raise TableFormatError(f"{path}: column {col} row {row + 1}: {t!r} is not a number")
+            values[row] = float(t)
+    big = np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max)
+    if big.any():
+        row = int(np.flatnonzero(big)[0])
+        raise TableFormatError(
+            f"{path}: column {col} row {row + 1}: {series.iloc[row]!r} is infinite or beyond "
+            "float32; values must be finite numbers (leave a cell empty for 'not recorded')"
+        )
+    return values
+
+
+def _integers(frame, col: str, path: Path) -> np.ndarray:
+    """An index column as int64: ASCII digits only, no fraction, no missing value."""
+    import pandas as pd
+
+    series = frame[col]
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(np.float64)
+        bad = np.isnan(values) | (values != np.floor(values))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise TableFormatError(
+                f"{path}: column {col} row {row + 1}: {series.iloc[row]!r} is not an integer "
+                "cell index"
+            )
+        return values.astype(np.int64)
+    texts = _texts(series)
+    for row, t in enumerate(texts):
+        if not re.fullmatch(r"[0-9]+", t):
+            raise TableFormatError(
+                f"{path}: column {col} row {row + 1}: {t!r} is not an integer cell index "
+                "(ASCII digits 0-9 only)"
+            )
+    return np.array([int(t) for t in texts], dtype=np.int64)
 
 
 def _cell_indices(frame, path: Path) -> np.ndarray:
     idx = None
     for c in _INDEX_COLS:
         if c in frame.columns:
-            idx = frame[c].to_numpy().astype(np.int64)
+            idx = _integers(frame, c, path)
             break
     arch = next((c for c in _ARCH_COLS if c in frame.columns), None)
     if arch is not None:
@@ -130,6 +268,12 @@ def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: s
             f"{src}: no column named <dataset>_<metric>_<hp>[_run<k>] (e.g. cifar10_valid_acc_200);"
             f" columns: {list(frame.columns)[:12]}"
         )
+    for ds, hp, _metric in curves:
+        if not 1 <= int(hp) <= MAX_EPOCHS:
+            raise TableFormatError(
+                f"{src}: column {next(iter(curves[(ds, hp, _metric)].values()))} names hp {hp}: "
+                f"a curve of {int(hp):,} epochs is outside 1..{MAX_EPOCHS}"
+            )
     cells = _cell_indices(frame, src)
     mean_gaps: dict[str, float] = {}
     # (dataset, hp) -> {seed: {metric: values (n_rows,)}}
@@ -138,21 +282,20 @@ def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: s
         per_seed = settings.setdefault((ds, hp), {})
         runs = sorted(r for r in cols if r is not None)
         if runs:
-            block = np.stack([frame[cols[r]].to_numpy(np.float64) for r in runs], axis=1)
+            block = np.stack([_numbers(frame, cols[r], src) for r in runs], axis=1)
             for j, r in enumerate(runs):
                 per_seed.setdefault(r, {})[metric] = block[:, j]
             if None in cols:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     gap = np.nanmax(
-                        np.abs(np.nanmean(block, axis=1) - frame[cols[None]].to_numpy(np.float64))
+                        np.abs(np.nanmean(block, axis=1) - _numbers(frame, cols[None], src))
                     )
                 mean_gaps[cols[None]] = float(gap)
         else:
-            per_seed.setdefault(AGGREGATE_SEED, {})[metric] = frame[cols[None]].to_numpy(np.float64)
+            per_seed.setdefault(AGGREGATE_SEED, {})[metric] = _numbers(frame, cols[None], src)
     cost_values = {
-        ds: {c: frame[col].to_numpy(np.float64) for c, col in cs.items()}
-        for ds, cs in costs.items()
+        ds: {c: _numbers(frame, col, src) for c, col in cs.items()} for ds, cs in costs.items()
     }
 
     def trials():

@@ -9,7 +9,7 @@ random streams), and `plot_anytime` draws the incumbent's report metric against 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,14 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import InvalidValueError
-from surrogate_nb.evaluation.optimizers import OPTIMIZERS, make_optimizer
-from surrogate_nb.evaluation.optimizers.base import CellPool, Trajectory
+from surrogate_nb.evaluation.optimizers import (
+    OPTIMIZERS,
+    BaseOptimizer,
+    CellPool,
+    Trajectory,
+    labelled,
+)
+from surrogate_nb.evaluation.report import PALETTE, mean_band, pyplot
 
 #: Short names accepted besides the registry's.
 ALIASES = {"rs": "random_search", "random": "random_search", "ls": "local_search", "re": "rea"}
@@ -77,7 +83,7 @@ def search(
     metric: str,
     hp: str | None,
     *,
-    optimizers: Sequence[str],
+    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer],
     runs: int,
     budget_s: float,
     rng: np.random.Generator,
@@ -91,27 +97,28 @@ def search(
     Args:
         benchmark: a `Benchmark` or `SurrogateBenchmark`.
         dataset, metric, hp: the search signal (larger is better).
-        optimizers: registry names or aliases (`ALIASES`).
+        optimizers: optimizer instances (labelled by `name`), or ``{label: optimizer}``.
         runs: independent runs per optimizer (>= 1).
         budget_s: simulated seconds per run (> 0).
         rng: master generator; run r of every optimizer uses child r.
         report_metric: what the incumbent is reported by (default `metric`).
-        pool: searchable cells (default: the cells the table holds, else the whole space).
+        pool: searchable cells (default: the cells the table holds, else the benchmark's
+            whole space).
         on_run: called as ``(optimizer, finished_runs, runs)`` after each run.
         **run_kwargs: passed to `BaseOptimizer.run` (``cost_epochs``, ``signal_seed``, ...).
 
     Raises:
-        InvalidValueError: runs < 1 or budget <= 0. UnknownKeyError: an unknown optimizer.
+        InvalidValueError: runs < 1 or budget <= 0.
     """
     if not isinstance(runs, int) or runs < 1:
         raise InvalidValueError(f"runs must be an integer >= 1, got {runs!r}")
     if not budget_s > 0:
         raise InvalidValueError(f"budget must be > 0 simulated seconds, got {budget_s!r}")
-    names = [optimizer_name(o) for o in optimizers]
-    instances = {n: make_optimizer(n) for n in dict.fromkeys(names)}
+    instances = labelled(optimizers)
+    space = benchmark.space
     if pool is None and hasattr(benchmark, "present"):
         held = np.flatnonzero(benchmark.present(dataset, hp).any(axis=1))
-        pool = CellPool(held) if 0 < held.size < len(CellPool()) else None
+        pool = CellPool(held, space=space) if 0 < held.size < space.size else None
     children = rng.spawn(runs)
     out: dict[str, list[Trajectory]] = {}
     for name, opt in instances.items():
@@ -135,14 +142,13 @@ def search(
             if on_run is not None:
                 on_run(name, r + 1, runs)
         out[name] = trajs
-    facts = {"dataset": dataset, "metric": metric, "hp": hp, "pool_size": len(pool or CellPool())}
+    size = len(pool) if pool is not None else int(space.size)
+    facts = {"dataset": dataset, "metric": metric, "hp": hp, "pool_size": size}
     return SearchResult(out, float(budget_s), report_metric or metric, facts)
 
 
 def plot_anytime(result: SearchResult, path: str | Path, *, points: int = 200) -> Path:
     """Save the anytime plot (incumbent report metric vs simulated time, mean ± 95% band)."""
-    from surrogate_nb.evaluation.report import PALETTE, mean_band, pyplot
-
     plt = pyplot()
     grid = np.linspace(0.0, result.budget_s, points)
     fig, ax = plt.subplots(figsize=(6.4, 4.0))

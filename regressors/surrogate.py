@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate_nb import _atomic
 from surrogate_nb._provenance import library_versions
 from surrogate_nb.errors import DataError, ModelFormatError, NotFittedError, UnknownKeyError
 from surrogate_nb.regressors.base import BaseRegressor
@@ -441,8 +442,6 @@ class Surrogate:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory `path` (replaced atomically if it exists); returns it."""
-        from surrogate_nb import _atomic
-
         manifest = self.manifest()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -472,8 +471,6 @@ class Surrogate:
             ModelFormatError: missing/corrupt manifest or files, checksum mismatch, another
                 format, a newer format version, or an unknown model / feature set.
         """
-        from surrogate_nb import _atomic
-
         path = Path(path)
         mpath = path / MANIFEST
         if not path.exists():

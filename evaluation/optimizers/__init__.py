@@ -17,6 +17,7 @@ from surrogate_nb.evaluation.optimizers.base import (
     BaseOptimizer,
     CellPool,
     Trajectory,
+    labelled,
     run_repeats,
 )
 from surrogate_nb.evaluation.optimizers.evolution import RegularizedEvolution
@@ -63,6 +64,7 @@ __all__ = [
     "Reinforce",
     "Trajectory",
     "default_optimizers",
+    "labelled",
     "make_optimizer",
     "run_repeats",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -351,6 +351,27 @@ class BaseOptimizer(abc.ABC):
             traj.incumbent_signal.append(inc[1])
             traj.incumbent_report.append(inc[2])
         return traj
+
+
+def labelled(
+    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer],
+) -> dict[str, BaseOptimizer]:
+    """{label: optimizer}: a mapping as given, a sequence labelled by each optimizer's `name`.
+
+    Raises:
+        SurrogateNBError: two optimizers of a sequence share a name (pass a mapping instead).
+    """
+    if isinstance(optimizers, Mapping):
+        return dict(optimizers)
+    out: dict[str, BaseOptimizer] = {}
+    for opt in optimizers:
+        if opt.name in out:
+            raise SurrogateNBError(
+                f"two optimizers are both named {opt.name!r}; pass a mapping "
+                "{label: optimizer} to tell them apart"
+            )
+        out[opt.name] = opt
+    return out
 
 
 def run_repeats(

@@ -9,9 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.metrics import all_metrics
-from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import jsonable
 from surrogate_nb.regressors import (
     LGBRegressor,
@@ -21,27 +19,6 @@ from surrogate_nb.regressors import (
     fit_copy,
 )
 from surrogate_nb.table import BenchmarkLike
-
-
-def labelled(
-    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer],
-) -> dict[str, BaseOptimizer]:
-    """{label: optimizer}: a mapping as given, a sequence labelled by each optimizer's `name`.
-
-    Raises:
-        SurrogateNBError: two optimizers of a sequence share a name (pass a mapping instead).
-    """
-    if isinstance(optimizers, Mapping):
-        return dict(optimizers)
-    out: dict[str, BaseOptimizer] = {}
-    for opt in optimizers:
-        if opt.name in out:
-            raise SurrogateNBError(
-                f"two optimizers are both named {opt.name!r}; pass a mapping "
-                "{label: optimizer} to tell them apart"
-            )
-        out[opt.name] = opt
-    return out
 
 
 def default_surrogates() -> dict[str, SurrogateModel]:

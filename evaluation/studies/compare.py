@@ -23,9 +23,10 @@ from surrogate_nb.evaluation.optimizers import (
     CellPool,
     Trajectory,
     default_optimizers,
+    labelled,
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
-from surrogate_nb.evaluation.studies._common import StudyResult, labelled, table_facts
+from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.ranking import kendall_tau, spearman
 from surrogate_nb.table import BenchmarkLike
 

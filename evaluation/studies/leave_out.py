@@ -30,6 +30,7 @@ from surrogate_nb.evaluation.optimizers import (
     RandomSearch,
     RegularizedEvolution,
     Reinforce,
+    labelled,
     run_repeats,
 )
 from surrogate_nb.evaluation.report import PALETTE, Report
@@ -37,7 +38,6 @@ from surrogate_nb.evaluation.studies._common import (
     StudyResult,
     default_surrogates,
     fit_predict,
-    labelled,
     metric_unit,
     score,
     table_facts,

@@ -1,7 +1,8 @@
 """Study `optimizers`: NAS optimizers on one benchmark, regret vs simulated wall-clock time.
 
 The NB-101 paper's experiment (Ying et al. 2019, fig. 7), on any benchmark of any space: each
-optimizer runs `runs` times under the same simulated budget; an evaluation is charged the
+optimizer runs `runs` times under the same simulated budget (`surrogate_nb.evaluation.search`,
+which ``snb search`` also uses); an evaluation is charged the
 benchmark's training time of that cell (a `SurrogateBenchmark` predicts it with a train-time
 surrogate when it has one). Regret at time t is the benchmark's optimum of the report metric
 minus the incumbent's report value (mean over seeds, or the surrogate mean). The report shows
@@ -18,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.evaluation.optimizers import BaseOptimizer, Trajectory
+from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import PALETTE, Report
+from surrogate_nb.evaluation.search import search
 
 Progress = Callable[[int, int], None]
 
@@ -125,36 +127,38 @@ def optimizers_study(
     report_metric = report_metric or metric
     optimum = space_optimum(benchmark, dataset, report_metric, hp)
     grid = np.geomspace(budget_s / 1000, budget_s, 120)
-    regret: dict[str, np.ndarray] = {}
-    final: dict[str, np.ndarray] = {}
-    evals: dict[str, np.ndarray] = {}
-    seconds: dict[str, float] = {}
     total = runs * len(optimizers)
-    done = 0
-    children = rng.spawn(runs)
-    for opt in optimizers:
-        trajs: list[Trajectory] = []
-        start = time.perf_counter()
-        for r in range(runs):
-            trajs.append(
-                opt.run(
-                    benchmark,
-                    dataset,
-                    metric,
-                    hp,
-                    budget_s,
-                    children[r].spawn(1)[0],
-                    report_metric=report_metric,
-                    signal_seed=signal_seed,
-                )
-            )
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        seconds[opt.name] = (time.perf_counter() - start) / runs
-        regret[opt.name] = optimum - np.vstack([t.at(grid) for t in trajs])
-        final[opt.name] = np.asarray([optimum - t.final_report for t in trajs])
-        evals[opt.name] = np.asarray([len(t) for t in trajs])
+    done = [0]
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+
+    def on_run(name: str, r: int, n: int) -> None:
+        done[0] += 1
+        now = time.perf_counter()
+        seconds[name] = (now - started.setdefault(name, last[0])) / r
+        last[0] = now
+        if progress is not None:
+            progress(done[0], total)
+
+    last = [time.perf_counter()]
+    found = search(
+        benchmark,
+        dataset,
+        metric,
+        hp,
+        optimizers=optimizers,
+        runs=runs,
+        budget_s=budget_s,
+        rng=rng,
+        report_metric=report_metric,
+        on_run=on_run,
+        signal_seed=signal_seed,
+    )
+    regret, final, evals = {}, {}, {}
+    for name, trajs in found.trajectories.items():
+        regret[name] = optimum - np.vstack([t.at(grid) for t in trajs])
+        final[name] = np.asarray([optimum - t.final_report for t in trajs])
+        evals[name] = np.asarray([len(t) for t in trajs])
     result = OptimizerStudyResult(optimum, grid, regret, final, evals, seconds_per_run=seconds)
     result.verdicts = _verdicts(final, "random_search")
     result.report = _write_report(result, out, title, dataset, metric, report_metric, hp, budget_s)

@@ -53,6 +53,7 @@ def search_cmd(
 
     from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.errors import UnknownKeyError
+    from surrogate_nb.evaluation.optimizers import make_optimizer
     from surrogate_nb.evaluation.search import OPTIMIZERS, optimizer_name, plot_anytime, search
     from surrogate_nb.table import Benchmark
 
@@ -79,7 +80,7 @@ def search_cmd(
             dataset,
             metric,
             hp,
-            optimizers=names,
+            optimizers=[make_optimizer(n) for n in dict.fromkeys(map(optimizer_name, names))],
             runs=runs,
             budget_s=budget,
             rng=np.random.default_rng(seed),

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from surrogate_nb.cli import app
 from surrogate_nb.errors import InvalidValueError, UnknownKeyError
-from surrogate_nb.evaluation.search import plot_anytime, search
+from surrogate_nb.evaluation.optimizers import RandomSearch, RegularizedEvolution, make_optimizer
+from surrogate_nb.evaluation.search import optimizer_name, plot_anytime, search
 from surrogate_nb.table import Benchmark, write_table
 
 
@@ -36,8 +37,8 @@ def table(tmp_path_factory):
 def test_search_summary_matches_runs(table, tmp_path):
     b = Benchmark.open(table)
     res = search(
-        b, "d", "valid_acc", None, optimizers=["rs", "rea"], runs=4, budget_s=800.0,
-        rng=np.random.default_rng(0), report_metric="test_acc",
+        b, "d", "valid_acc", None, optimizers=[RandomSearch(), RegularizedEvolution()],
+        runs=4, budget_s=800.0, rng=np.random.default_rng(0), report_metric="test_acc",
     )  # fmt: skip
     assert list(res.trajectories) == ["random_search", "rea"]
     for name, trajs in res.trajectories.items():
@@ -51,11 +52,11 @@ def test_search_summary_matches_runs(table, tmp_path):
     png = plot_anytime(res, tmp_path / "a.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(InvalidValueError):
-        search(b, "d", "valid_acc", None, optimizers=["rs"], runs=0, budget_s=1.0,
+        search(b, "d", "valid_acc", None, optimizers=[RandomSearch()], runs=0, budget_s=1.0,
                rng=np.random.default_rng(0))  # fmt: skip
-    with pytest.raises(UnknownKeyError):
-        search(b, "d", "valid_acc", None, optimizers=["grid"], runs=1, budget_s=1.0,
-               rng=np.random.default_rng(0))  # fmt: skip
+    with pytest.raises(UnknownKeyError):  # names are the CLI's: mapped through the registry
+        make_optimizer(optimizer_name("grid"))
+    assert optimizer_name("rs") == "random_search"
 
 
 def test_snb_search_cli(table, tmp_path):

@@ -40,7 +40,7 @@ import numpy as np
 
 from surrogate_nb.errors import TableFormatError
 from surrogate_nb.space import Arch
-from surrogate_nb.table._format import sha256_file, write_table
+from surrogate_nb.table._format import MAX_EPOCHS, manifest_digest, sha256_file, write_table
 from surrogate_nb.table.importers._safe_pickle import safe_load_pickle
 
 HP_NAMES = {"less": "12", "12": "12", "full": "200", "200": "200"}
@@ -81,8 +81,6 @@ def result_to_trial(
     index: int, hp: str, dataset: str, seed: int, res: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One ResultsCount dict -> a TrialRecord dict."""
-    from surrogate_nb.table._format import MAX_EPOCHS
-
     T = int(res["epochs"])
     if not 1 <= T <= MAX_EPOCHS:  # refuse before allocating T-long curves
         raise TableFormatError(
@@ -255,8 +253,6 @@ def _patch_count(root: Path, n: int) -> None:
     Updated in place (atomically: temp file + rename), with its ``manifest_sha256`` renewed.
     """
     import json
-
-    from surrogate_nb.table._format import manifest_digest
 
     mpath = root / "manifest.json"
     manifest = json.loads(mpath.read_text())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import ModelFormatError
-from surrogate_nb.regressors import Surrogate
+from surrogate_nb.regressors import LGBRegressor, Surrogate
 from surrogate_nb.regressors import surrogate as sm
 
 CELLS = np.arange(0, 15625, 97)[:80]
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.xdist_group("saved_integrity")  # the module fixture fi
 
 def _fit(seed: int = 0) -> Surrogate:
     y = 60 + (CELLS % 13).astype(float)
-    return Surrogate("lgb", params={"n_estimators": 20}).fit(
-        CELLS, y, rng=np.random.default_rng(seed)
-    )
+    return Surrogate(LGBRegressor(n_estimators=20)).fit(CELLS, y, rng=np.random.default_rng(seed))
 
 
 @pytest.fixture(scope="session")  # once per worker (tests may interleave)
@@ -123,14 +121,13 @@ def _toy_table(tmp_path: Path) -> Path:
 
 def test_one_save_format_both_ways(tmp_path):
     """Guards: "SurrogateBenchmark.save folders and snb fit folders cannot load each other"."""
-    from surrogate_nb.regressors import SurrogateBenchmark
-    from surrogate_nb.regressors.benchmark import fit_from_table
+    from surrogate_nb.regressors import SurrogateBenchmark, fit_from_table
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(_toy_table(tmp_path))
-    kw = {"rng": np.random.default_rng(0), "model": "lgb", "params": {"n_estimators": 10}}
-    va, _ = fit_from_table(b, "d", "valid_acc", **kw)
-    te, _ = fit_from_table(b, "d", "test_acc", **kw)
+    kw = {"rng": np.random.default_rng(0), "surrogate": Surrogate(LGBRegressor(n_estimators=10))}
+    va = fit_from_table(b, "d", "valid_acc", **kw).surrogate
+    te = fit_from_table(b, "d", "test_acc", **kw).surrogate
     va.save(tmp_path / "fit")  # what `snb fit` writes
     sb = SurrogateBenchmark.load(tmp_path / "fit")
     assert list(sb.surrogates) == [("d", "valid_acc", None)]
@@ -152,15 +149,15 @@ def test_predict_names_metric_and_keeps_whole_arch(tmp_path):
     from typer.testing import CliRunner
 
     from surrogate_nb.cli import app
-    from surrogate_nb.regressors.benchmark import fit_from_table
+    from surrogate_nb.regressors import fit_from_table
     from surrogate_nb.space import Arch
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(_toy_table(tmp_path))
-    s, _ = fit_from_table(
-        b, "d", "valid_acc", rng=np.random.default_rng(0), model="lgb",
-        params={"n_estimators": 10},
-    )  # fmt: skip
+    s = fit_from_table(
+        b, "d", "valid_acc", rng=np.random.default_rng(0),
+        surrogate=Surrogate(LGBRegressor(n_estimators=10)),
+    ).surrogate  # fmt: skip
     s.save(tmp_path / "m")  # what `snb fit` writes
     cells = ["6111", "9930"]  # same first 60 characters of their arch strings
     r = CliRunner().invoke(app, ["predict", str(tmp_path / "m"), *cells], terminal_width=80)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from surrogate_nb.regressors import Surrogate
+from surrogate_nb.regressors import LGBRegressor, Surrogate
 
 CELLS = np.arange(0, 15625, 61)[:200]
 
@@ -13,7 +13,7 @@ CELLS = np.arange(0, 15625, 61)[:200]
 @pytest.fixture(scope="module")
 def fitted():
     y = 55 + 40 * (1 - np.exp(-(CELLS % 17) / 6.0))  # percentages below 100
-    return Surrogate("lgb", params={"n_estimators": 30}).fit(CELLS, y, rng=np.random.default_rng(0))
+    return Surrogate(LGBRegressor(n_estimators=30)).fit(CELLS, y, rng=np.random.default_rng(0))
 
 
 def test_log_error_back_transform_formula(fitted):

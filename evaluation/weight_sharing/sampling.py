@@ -143,7 +143,7 @@ class ENAS(SearchMethod):
             logp, ent, cell, _ = ctl(gen)
             with torch.no_grad():
                 acc = float((net(x.to(device), arch=cell).argmax(1) == y.to(device)).float().mean())
-            reward = acc + self.entropy_weight * float(ent)
+            reward = acc + self.entropy_weight * float(ent.detach())
             base = acc if prev is None else prev - (1 - self.baseline_decay) * (prev - reward)
             loss = -logp * (reward - base) / c.controller_aggregate
             loss.backward()

@@ -53,12 +53,12 @@ class DemoPreset:
     eval_subset: int = 1000
     epochs: dict[str, int] = field(
         default_factory=lambda: {
-            "darts-v1": 8,
-            "darts-v2": 4,
-            "gdas": 40,
-            "setn": 16,
-            "enas": 5,
-            "rsps": 60,
+            "darts-v1": 5,
+            "darts-v2": 2,
+            "gdas": 20,
+            "setn": 8,
+            "enas": 3,
+            "rsps": 30,
         }
     )
     config: SearchConfig = field(
@@ -134,6 +134,8 @@ def weight_sharing_study(
         if m in configs:
             for affine, track in ablation_variants:
                 plan.append((m, replace(configs[m], affine=affine, track_running_stats=track)))
+    # the baselines search the cells the table held before the study trained any found cell
+    pool_cells, _ = scorer.bench.to_xy(scorer.dataset, scorer.valid_metric, hp=scorer.hp)
     runs: list[SearchRun] = []
     found = []
     for method, config in plan:
@@ -150,7 +152,7 @@ def weight_sharing_study(
     default_variant = SearchConfig().bn_variant
     main = [r for r in runs if r.bn_variant == default_variant]
     rows = _method_rows(main, list(configs))
-    base_rows = _baselines(scorer, rows, baselines, baseline_repeats, rng)
+    base_rows = _baselines(scorer, pool_cells, rows, baselines, baseline_repeats, rng)
     ablation = _ablation_rows(runs, ablation_methods)
     collapse = _collapse_rows(main)
     summary = {
@@ -232,6 +234,7 @@ def _share(arch: str) -> float:
 
 def _baselines(
     scorer: TableScorer,
+    pool_cells: np.ndarray,
     rows: list[dict[str, Any]],
     names: Sequence[str],
     repeats: int,
@@ -241,8 +244,7 @@ def _baselines(
     from surrogate_nb.evaluation.optimizers import CellPool, make_optimizer, run_repeats
 
     bench = scorer.bench
-    idx, _ = bench.to_xy(scorer.dataset, scorer.valid_metric, hp=scorer.hp)
-    pool = CellPool(idx)
+    pool = CellPool(pool_cells)
     out = []
     report = scorer.test_metric or scorer.valid_metric
     for row in rows:

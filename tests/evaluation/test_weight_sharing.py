@@ -206,3 +206,29 @@ def test_cli_search_scores_by_a_user_table(built_table, toy, tmp_path):
     rec = json.loads((out / "result.json").read_text())
     assert rec["score"]["source"] in ("table", "trained")
     assert rec["score"]["arch_index"] == rec["search"]["arch_index"]
+
+
+def test_study_scores_every_search_and_writes_the_report(built_table, data, tmp_path):
+    from surrogate_nb.evaluation.studies.weight_sharing import weight_sharing_study
+
+    scorer = TableScorer(_copy(built_table, tmp_path), "npz")
+    out = tmp_path / "report"
+    s = weight_sharing_study(
+        scorer,
+        data,
+        out=out,
+        rng=np.random.default_rng(0),
+        configs={"darts-v1": TINY, "rsps": TINY},
+        seeds=1,
+        ablation_methods=("darts-v1",),
+        ablation_variants=((True, True),),
+        baseline_repeats=2,
+    )
+    assert [r["method"] for r in s["methods"]] == ["darts-v1", "rsps"]
+    assert [r["bn"] for r in s["ablation"]] == ["affine0-track0", "affine1-track1"]
+    assert {b["optimizer"] for b in s["baselines"]} == {"random_search", "rea"}
+    runs = json.loads((out / "runs.json").read_text())
+    assert len(runs) == 3 and all(r["score"]["source"] in ("table", "trained") for r in runs)
+    assert all(math.isfinite(r["score"]["test_acc"]) for r in runs)
+    for name in ("report.md", "ws_accuracy.png", "ws_entropy.png", "figures.json"):
+        assert (out / name).is_file()

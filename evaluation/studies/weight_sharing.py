@@ -37,7 +37,7 @@ ABLATION_METHODS: tuple[str, ...] = ("darts-v1", "gdas")
 
 @dataclass(frozen=True)
 class DemoPreset:
-    """A fidelity at which one search takes about a minute on a shared 2-core CPU.
+    """A fidelity at which one search takes at most about a minute on a shared 2-core CPU.
 
     Attributes:
         resolution / train_subset / eval_subset: data fidelity (as `snb build`); eval_subset

@@ -25,6 +25,12 @@ _DATASET = typer.Option(
     help="Setting to search on and score by (default: the table's only one).",
 )
 _HP = typer.Option(None, "--hp", help="The table's hp, when it has several.")
+_SEARCH_DATASET = typer.Option(
+    None,
+    "--search-dataset",
+    help="Setting whose train / x-valid splits the search uses, when it differs from the "
+    "table's (e.g. cifar10-valid searched, scored by an imported NB201 table's cifar10).",
+)
 _ON_MISSING = typer.Option(
     "train",
     "--on-missing",
@@ -131,6 +137,7 @@ def search_ws_cmd(
     table: Path | None = _TABLE,
     dataset: str | None = _DATASET,
     hp: str | None = _HP,
+    search_dataset: str | None = _SEARCH_DATASET,
     on_missing: str = _ON_MISSING,
     epochs: int | None = _EPOCHS,
     resolution: int | None = _RESOLUTION,
@@ -168,7 +175,7 @@ def search_ws_cmd(
         changes["arch_lr"] = arch_lr
     config = replace(config, **changes)
     res, tr, ev = _fidelity(demo, resolution, train_subset, eval_subset)
-    data = _search_data(scorer.dataset, data_dir, config, res, tr, ev)
+    data = _search_data(search_dataset or scorer.dataset, data_dir, config, res, tr, ev)
 
     def progress(rec):
         shown = f"{rec.derived_index}" if rec.derived_index is not None else "-"
@@ -200,6 +207,7 @@ def weight_sharing_cmd(
     table: Path | None = _TABLE,
     dataset: str | None = _DATASET,
     hp: str | None = _HP,
+    search_dataset: str | None = _SEARCH_DATASET,
     on_missing: str = _ON_MISSING,
     methods: list[str] = typer.Option(
         ["darts-v1", "darts-v2", "gdas", "setn", "enas", "rsps"],
@@ -248,7 +256,8 @@ def weight_sharing_cmd(
         c = SearchConfig() if protocol else DEMO.config_for(m)
         configs[m] = replace(c, epochs=epochs) if epochs is not None else c
     res, tr, ev = _fidelity(not protocol, resolution, train_subset, eval_subset)
-    data = _search_data(scorer.dataset, data_dir, next(iter(configs.values())), res, tr, ev)
+    first = next(iter(configs.values()))
+    data = _search_data(search_dataset or scorer.dataset, data_dir, first, res, tr, ev)
 
     def progress(run):
         err_console.print(

@@ -351,6 +351,7 @@ def run_build(
     on_progress: Callable[[Progress], None] | None = None,
     max_units: int | None = None,
     write_partial: bool = False,
+    only_cells: Sequence[object] | None = None,
 ) -> BuildResult:
     """Run (or resume) a build; writes the table when every trial of the build is done or failed.
 
@@ -362,11 +363,18 @@ def run_build(
         max_units: stop after this many units (for tests and time-boxed runs).
         write_partial: also write the table when trials remain (the manifest says
             ``"complete": false`` and counts them); a later run resumes from the ledger.
+        only_cells: train just these cells now (all seeds), under the plan's protocol, adding
+            them to the ledger when the plan's cell list lacks them (a table grows by lookups;
+            used by weight-sharing scoring). Other pending trials stay pending.
 
     Raises:
         BuildError: inconsistent ledger, bad cells/shard.
     """
     cells, mine, mapping = plan_cells(plan)
+    extra: list[int] = []
+    if only_cells is not None:
+        mine = sorted({as_arch(c).index for c in only_cells})
+        extra = sorted(set(mine) - set(cells))
     cfg = plan.config
     if data is None:
         data = load_setting(
@@ -381,6 +389,7 @@ def run_build(
     ledger = Ledger(plan.ledger_path)
     try:
         all_keys: list[Key] = [(plan.dataset, hp, s, c) for c in cells for s in plan.seeds]
+        extra_keys: list[Key] = [(plan.dataset, hp, s, c) for c in extra for s in plan.seeds]
         _check_compatible(
             ledger,
             {
@@ -393,7 +402,7 @@ def run_build(
                 "fused": plan.fused,
                 "splits": data.manifest["split_sha256"],
             },
-            all_keys,
+            all_keys + extra_keys,
         )
         my_keys = [(plan.dataset, hp, s, c) for c in mine for s in plan.seeds]
         ledger.reclaim()

@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("space", ("surrogate_nb.space",)),
-    ("network", ("surrogate_nb.network", "surrogate_nb.nb101_network")),
+    ("network", ("surrogate_nb.network", "surrogate_nb.nb101_network", "surrogate_nb.supernet")),
     ("table", ("surrogate_nb.table",)),
     ("exhaustive", ("surrogate_nb.exhaustive",)),
     ("regressors", ("surrogate_nb.regressors",)),

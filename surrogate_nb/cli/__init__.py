@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "_optimizers",
     "_demo",
     "_search",
+    "_ws",
 )
 for _name in _COMMAND_MODULES:
     try:

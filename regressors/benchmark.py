@@ -3,9 +3,11 @@
 A drop-in for `surrogate_nb.table.Benchmark` in search loops: ``query(arch, dataset, metric,
 hp=None, epoch=None, seed=None, rng=None)`` returns the surrogate mean (``seed=None``) or a noisy
 draw (``seed="sample"`` with ``rng``) for any of the 15,625 cells, including cells the table
-lacks. A surrogate models the final-epoch, seed-averaged value, so only the last epoch exists and
-integer seeds are refused. ``params_m`` / ``flops_m`` come from the network counters
-(`surrogate_nb.network`); ``latency_s`` / ``train_time_s`` from an optional tabular benchmark.
+lacks. A `Surrogate` models the final-epoch, seed-averaged value, so only the last epoch exists and
+integer seeds are refused; a learning-curve `CurveSurrogate` (`regressors.curve`) answers at every
+epoch (``epoch=e``, ``curve()``, ``epochs()``), with ``seed="sample"`` a single-run draw.
+``params_m`` / ``flops_m`` come from the network counters (`surrogate_nb.network`);
+``latency_s`` / ``train_time_s`` from an optional tabular benchmark.
 """
 
 from __future__ import annotations
@@ -158,6 +160,9 @@ class SurrogateBenchmark:
             out = np.asarray([self.cost(int(i), dataset, hp)[metric] for i in idx])
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
+        if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
+            out = _curve_query(surrogate, idx, epoch, seed, rng)
+            return float(out[0]) if scalar else out
         self._check_epoch(dataset, hp, epoch)
         if seed is None:
             out = surrogate.predict(idx)[0]
@@ -173,6 +178,46 @@ class SurrogateBenchmark:
                 "a surrogate models the mean over seeds; use seed=None or seed='sample'",
             )
         return float(out[0]) if scalar else np.asarray(out, dtype=np.float64)
+
+    def curve(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """The per-epoch curve, float64 ``(T,)`` (or ``(n, T)`` for many cells), as
+        `Benchmark.curve`: ``seed=None`` the predicted seed-mean curve, ``"sample"`` one plausible
+        single-run curve drawn with `rng`. Needs a learning-curve surrogate
+        (`regressors.curve.CurveSurrogate`) for (dataset, metric, hp)."""
+        surrogate = self._surrogate(dataset, metric, hp)
+        if not _is_curve(surrogate):
+            raise UnknownKeyError(
+                "curve surrogate",
+                _key(dataset, metric, hp),
+                [_key(*k) for k, s in self.surrogates.items() if _is_curve(s)],
+                "this surrogate models the final epoch only; fit a CurveSurrogate",
+            )
+        idx = as_indices(arch)
+        out = _curve_query(surrogate, np.atleast_1d(idx), slice(None), seed, rng)
+        return out[0] if idx.ndim == 0 else out
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int:
+        """T, the number of epochs a curve surrogate of `dataset` answers (else the table's)."""
+        ts = {
+            s.T
+            for (d, _, h), s in self.surrogates.items()
+            if d == dataset and _is_curve(s) and (hp is None or h in (None, str(hp)))
+        }
+        if len(ts) == 1:
+            return ts.pop()
+        if self.table is not None:
+            return int(self.table.epochs(dataset, hp))
+        raise UnknownKeyError(
+            "epochs of dataset", dataset, sorted(ts), "no curve surrogate and no table"
+        )
 
     def _check_epoch(self, dataset: str, hp: str | None, epoch: Any) -> None:
         if epoch is None:
@@ -241,10 +286,60 @@ class SurrogateBenchmark:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelFormatError(f"{path} is not a saved SurrogateBenchmark: {exc}") from exc
         surrogates = {
-            (e["dataset"], e["metric"], e["hp"]): Surrogate.load(path / Path(e["dir"]).name)
+            (e["dataset"], e["metric"], e["hp"]): _load_any(path / Path(e["dir"]).name)
             for e in entries
         }
         return cls(surrogates, table=table)
+
+
+def _is_curve(surrogate: Any) -> bool:
+    from surrogate_nb.regressors.curve import CurveSurrogate
+
+    return isinstance(surrogate, CurveSurrogate)
+
+
+def _curve_query(
+    surrogate: Any, idx: np.ndarray, epoch: Any, seed: Any, rng: np.random.Generator | None
+) -> np.ndarray:
+    """Values of a `CurveSurrogate` at one epoch (int, None = last) or all (a slice)."""
+    if not isinstance(epoch, slice):
+        T = surrogate.T
+        if epoch is None:
+            epoch = T - 1
+        elif not (isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool)) or not (
+            0 <= int(epoch) < T
+        ):
+            raise UnknownKeyError(
+                "epoch", epoch, [0, T - 1], f"the curve surrogate's epochs count from 0 to {T - 1}"
+            )
+        epoch = int(epoch)
+    if seed is None:
+        out = surrogate.predict(idx)[0]
+    elif isinstance(seed, str) and seed == "sample":
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "seed='sample' draws a single-run curve and needs rng=numpy.random.Generator "
+                f"(e.g. np.random.default_rng(0)); got rng={rng!r}"
+            )
+        out = surrogate.sample(idx, rng)
+    else:
+        raise UnknownKeyError(
+            "seed",
+            seed,
+            [None, "sample"],
+            "a surrogate models the mean over seeds; use seed=None or seed='sample'",
+        )
+    return np.asarray(out[:, epoch], dtype=np.float64)
+
+
+def _load_any(path: Path) -> Any:
+    """A saved `Surrogate` or `CurveSurrogate`, by its manifest's format."""
+    from surrogate_nb.regressors import curve
+
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads((path / curve.MANIFEST).read_text()).get("format") == curve.FORMAT:
+            return curve.CurveSurrogate.load(path)
+    return Surrogate.load(path)
 
 
 def fit_from_table(

@@ -13,7 +13,7 @@ from surrogate_nb.cli._app import app, err_console
 from surrogate_nb.errors import SurrogateNBError
 
 #: Command modules, imported for their registrations; one missing yet is skipped.
-_COMMAND_MODULES = ("_space", "_table", "_build", "_surrogate", "_study", "_demo")
+_COMMAND_MODULES = ("_space", "_table", "_build", "_surrogate", "_study", "_demo", "_hpo")
 for _name in _COMMAND_MODULES:
     try:
         importlib.import_module(f"surrogate_nb.cli.{_name}")

@@ -5,7 +5,12 @@ the same simulated budget, signal and searchable cells (child seeds are shared, 
 optimizer starts from the same random stream on both). The report shows anytime curves (the
 incumbent's report metric vs simulated time; mean and 95% CI over repeats), final-performance
 distributions, and the Kendall τ / Spearman ρ between the two orderings of the optimizers by mean
-final performance (NB301, sec. 5).
+final performance (NB301, sec. 5), reported only over 3 or more optimizers.
+
+Methods are ours (`OPTIMIZERS`) or syne-tune's schedulers (``st_*``, `evaluation.hpo`); all are
+charged the epochs they train (`evaluation.runners`). Multi-fidelity methods run on the surrogate
+side when it holds a learning-curve surrogate (`regressors.curve`). A method whose runs average
+fewer than 10 evaluations is flagged in ``warnings``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
     CellPool,
     Trajectory,
-    make_optimizer,
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
+from surrogate_nb.evaluation.runners import MIN_EVALUATIONS, evaluations, run_method
 from surrogate_nb.evaluation.studies._common import facts_markdown, table_facts
 
 DEFAULT_OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZERS)
@@ -35,12 +40,13 @@ def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
 
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
-    """Kendall τ and Spearman ρ between two score vectors over the same optimizers."""
+    """Kendall τ and Spearman ρ between two score vectors over the same optimizers (NaN over
+    fewer than 3: two optimizers give τ = ±1 by construction)."""
     from scipy.stats import kendalltau, spearmanr
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 2:
+    if ok.sum() < 3:
         return {"kendall_tau": float("nan"), "spearman": float("nan"), "n": int(ok.sum())}
     return {
         "kendall_tau": float(kendalltau(a[ok], b[ok]).statistic),
@@ -88,6 +94,7 @@ def compare_study(
     pool: CellPool | None = None,
     surrogate_label: str = "surrogate",
     signal_seed: int | str | None = None,
+    cost_epochs: int | None = None,
 ) -> dict[str, Any]:
     """Run the study and write its report into `out`.
 
@@ -106,6 +113,8 @@ def compare_study(
         signal_seed: None (default): the signal is the table's mean over seeds and the
             surrogate's mean prediction (deterministic, like-for-like); "sample": a random seed
             per query on the table and a noisy draw from the surrogate.
+        cost_epochs: charge our single-fidelity optimizers this many epochs per evaluation
+            (e.g. NB201's 12-epoch search protocol) instead of the table's T.
 
     Returns:
         The summary (also `summary.json`): final performances, rank agreement, trajectories.
@@ -124,10 +133,10 @@ def compare_study(
     for name, child in zip(optimizers, rng.spawn(len(optimizers))):
         seqs = np.random.SeedSequence(int(child.integers(2**63))).spawn(repeats)
         for bname, bench in benches.items():
-            opt = make_optimizer(name)
             try:
                 trajs[bname][name] = [
-                    opt.run(
+                    run_method(
+                        name,
                         bench,
                         dataset,
                         metric,
@@ -137,6 +146,7 @@ def compare_study(
                         report_metric=report_metric,
                         pool=pool,
                         signal_seed=signal_seed,
+                        cost_epochs=cost_epochs,
                     )
                     for seq in seqs
                 ]
@@ -160,6 +170,17 @@ def compare_study(
     agree = rank_agreement(
         [means["table"][o] for o in both], [means[surrogate_label][o] for o in both]
     )
+    n_evals = {
+        b: {o: float(np.mean([evaluations(t) for t in ts])) for o, ts in d.items()}
+        for b, d in trajs.items()
+    }
+    warnings = [
+        f"{o} on the {b} averages {n:.1f} evaluations per run (< {MIN_EVALUATIONS}): raise "
+        "--budget, its ranking is mostly noise"
+        for b, d in n_evals.items()
+        for o, n in d.items()
+        if n < MIN_EVALUATIONS
+    ]
 
     facts = table_facts(benchmark, dataset, metric, hp)
     report = Report(Path(out), f"Optimizers on the table vs on the surrogate — {dataset}")
@@ -182,7 +203,17 @@ def compare_study(
         f"**Rank agreement** of the optimizers' mean final `{report_metric}`: Kendall τ = "
         f"{agree['kendall_tau']:.3f}, Spearman ρ = {agree['spearman']:.3f} over {agree['n']} "
         f"optimizers run on both benchmarks ({', '.join(both)})."
+        if agree["n"] >= 3
+        else f"**Rank agreement** not reported: {agree['n']} optimizer(s) ran on both benchmarks "
+        "(a rank correlation needs at least 3)."
     )
+    if cost_epochs is not None:
+        report.text(
+            f"Cost model: single-fidelity optimizers are charged {cost_epochs} epochs per "
+            "evaluation; multi-fidelity ones the epochs they train."
+        )
+    if warnings:
+        report.text("**Warning:** " + "; ".join(warnings) + ".")
     if skipped:
         report.text("Skipped: " + "; ".join(f"`{k}` {v}" for k, v in skipped.items()) + ".")
     names = list(benches)
@@ -282,7 +313,7 @@ def compare_study(
                     f"{b} sd": float(np.nanstd(finals[b][o])) if o in finals[b] else float("nan")
                     for b in names
                 },
-                "evals (table, mean)": float(np.mean([len(t) for t in trajs["table"][o]])),
+                **{f"evals ({b}, mean)": n_evals[b].get(o, float("nan")) for b in names},
             }
             for o in optimizers
         ]
@@ -295,6 +326,9 @@ def compare_study(
         "means": means,
         "rank_agreement": agree,
         "skipped": skipped,
+        "evaluations": n_evals,
+        "warnings": warnings,
+        "cost_epochs": cost_epochs,
         "trajectories": {
             b: {o: [t.to_dict() for t in ts] for o, ts in d.items()} for b, d in trajs.items()
         },

@@ -181,8 +181,19 @@ def to_blackbox(
                 per = cost["train_time_s"] / T
             if np.isfinite(per):
                 return float(per)
-            if self._fallback_epoch_s is None:  # a surrogate cell outside the table
-                cells = self.pool.indices if self.pool is not None else np.arange(0)
+            return self.typical_epoch_s()  # a surrogate's cell outside the table
+
+        def typical_epoch_s(self) -> float:
+            """Median per-epoch train time over (up to 200 of) the pool's or table's cells."""
+            if self._fallback_epoch_s is None:
+                if self.pool is not None:
+                    cells = self.pool.indices
+                else:
+                    table = getattr(self.benchmark, "table", None) or self.benchmark
+                    try:
+                        cells = table.to_xy(dataset, "train_time_s", hp=hp)[0]
+                    except (AttributeError, LookupError, ValueError):
+                        cells = np.arange(0)
                 times = [
                     self.benchmark.cost(int(i), dataset, hp=hp)["train_time_s"]
                     for i in cells[:: max(1, len(cells) // 200)]
@@ -340,6 +351,7 @@ def run_syne_tune(
     if method not in SCHEDULERS:
         raise UnknownKeyError("syne-tune scheduler", method, sorted(SCHEDULERS))
     from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_backend import SimulatorConfig
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 
     report_metric = report_metric or metric
@@ -365,7 +377,16 @@ def run_syne_tune(
     try:
         with _quiet_syne_tune(folder):
             scheduler = make_scheduler(method, metric, T, seed)
-            backend = _backend_class()(blackbox=bb, elapsed_time_attr=ELAPSED)
+            # syne-tune's simulator charges a 5 s tuner sleep and 0.05 s delays per event, sized
+            # for real training; on a fast table (0.3 s per epoch) they would eat the budget, so
+            # both are set to 1/1000 of a typical epoch.
+            tick = 1e-3 * bb.typical_epoch_s()
+            backend = _backend_class()(
+                blackbox=bb,
+                elapsed_time_attr=ELAPSED,
+                simulator_config=SimulatorConfig(tick, tick, tick, tick, tick),
+                tuner_sleep_time=tick,
+            )
             tuner = Tuner(
                 trial_backend=backend,
                 scheduler=scheduler,

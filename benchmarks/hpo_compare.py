@@ -55,6 +55,12 @@ def main() -> None:
     parser.add_argument("--design", choices=("svd", "epoch"), default="svd")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--surrogate-dir",
+        type=Path,
+        default=None,
+        help="Save the fitted surrogate benchmark here, or load it when present (reruns).",
+    )
     args = parser.parse_args()
 
     from surrogate_nb.evaluation.optimizers import CellPool
@@ -67,9 +73,21 @@ def main() -> None:
     pool = CellPool(idx)
     budget = args.budget_x * float(np.nanmedian(table.query(idx, DATASET, "train_time_s")))
     t0 = time.perf_counter()
-    sur = curve_benchmark(
-        table, DATASET, (SIGNAL, REPORT), rng=np.random.default_rng(args.seed), design=args.design
-    )
+    cache = args.surrogate_dir
+    if cache is not None and (cache / "surrogates.json").is_file():
+        from surrogate_nb.regressors import SurrogateBenchmark
+
+        sur = SurrogateBenchmark.load(cache, table=table)
+    else:
+        sur = curve_benchmark(
+            table,
+            DATASET,
+            (SIGNAL, REPORT),
+            rng=np.random.default_rng(args.seed),
+            design=args.design,
+        )
+        if cache is not None:
+            sur.save(cache)
     for m in (SIGNAL, REPORT):  # predict all 15,625 cells once (memo), outside the run timings
         sur.curve(idx[:1], DATASET, m)
     fit_s = time.perf_counter() - t0

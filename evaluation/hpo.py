@@ -377,15 +377,17 @@ def run_syne_tune(
     try:
         with _quiet_syne_tune(folder):
             scheduler = make_scheduler(method, metric, T, seed)
-            # syne-tune's simulator charges a 5 s tuner sleep and 0.05 s delays per event, sized
-            # for real training; on a fast table (0.3 s per epoch) they would eat the budget, so
-            # both are set to 1/1000 of a typical epoch.
-            tick = 1e-3 * bb.typical_epoch_s()
+            # syne-tune's simulator advances its clock by a 5 s tuner sleep whenever the worker
+            # is busy, and adds 0.05 s delays per event: sized for real training, they would eat
+            # the budget of a fast table (0.3 s per epoch). The sleep is the clock's step (a
+            # smaller one means more loop turns): 1/20 of a typical epoch; delays 1/1000.
+            epoch_s = bb.typical_epoch_s()
+            delay = 1e-3 * epoch_s
             backend = _backend_class()(
                 blackbox=bb,
                 elapsed_time_attr=ELAPSED,
-                simulator_config=SimulatorConfig(tick, tick, tick, tick, tick),
-                tuner_sleep_time=tick,
+                simulator_config=SimulatorConfig(delay, delay, delay, delay, delay),
+                tuner_sleep_time=0.05 * epoch_s,
             )
             tuner = Tuner(
                 trial_backend=backend,

@@ -487,7 +487,9 @@ def export_blackbox(
     at least one trial in every exported dataset; objectives ``metric_<name>`` for the curve
     metrics plus ``metric_elapsed_time`` (per-epoch train time × epochs); seeds as recorded (NaN
     where a seed is missing: syne-tune's tabular blackbox then imputes from the previous epoch).
-    Read it back with ``syne_tune.blackbox_repository.blackbox_tabular.deserialize(out)``.
+    Read it back with ``syne_tune.blackbox_repository.blackbox_tabular.deserialize(out)``. A
+    partial table holds only some of the 15,625 cells; syne-tune answers the others once wrapped
+    with its ``add_surrogate`` (its tabular blackbox refuses a configuration it lacks).
 
     Args:
         table: a `Benchmark`.

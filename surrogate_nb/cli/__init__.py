@@ -27,7 +27,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except SurrogateNBError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        from rich.markup import escape  # a message may hold brackets, e.g. "surrogate-nb[hpo]"
+
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except Exception as exc:  # click's own usage errors and aborts
         import click

@@ -6,8 +6,9 @@ BOHB, ASHA, random search, REA and TPE (through `surrogate_nb.evaluation.hpo`: i
 successive-halving Hyperband (`evaluation.optimizers`), each run on
 
 * the table: the committed Fashion-MNIST table (425 cells × 3 seeds × 12 epochs), and
-* the surrogate: a `SurrogateBenchmark` of SVD learning-curve surrogates (`regressors.curve`,
-  LightGBM, fitted on every table cell) for the signal and the report metric,
+* the surrogate: a `SurrogateBenchmark` of learning-curve surrogates (`regressors.curve`,
+  ``--design`` epoch (default) or svd, LightGBM, fitted on every table cell) for the signal and
+  the report metric,
 
 searching the table's 425 cells on both sides. Signal: ``x-valid_acc`` with one random seed per
 evaluation (``--signal sample``; the surrogate side draws single-run curves from its noise model);
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--budget-x", type=float, default=100.0)
     parser.add_argument("--signal", choices=("sample", "mean"), default="sample")
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
-    parser.add_argument("--design", choices=("svd", "epoch"), default="svd")
+    parser.add_argument("--design", choices=("svd", "epoch"), default="epoch")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

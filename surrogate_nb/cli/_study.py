@@ -242,8 +242,8 @@ def compare_cmd(
     curve: str = typer.Option(
         "auto",
         "--curve",
-        help="Surrogate side: learning-curve surrogates (svd or epoch design) so multi-fidelity "
-        "optimizers run there too; 'none' = final-epoch surrogates; 'auto' = svd when a "
+        help="Surrogate side: learning-curve surrogates (epoch or svd design) so multi-fidelity "
+        "optimizers run there too; 'none' = final-epoch surrogates; 'auto' = epoch when a "
         "multi-fidelity optimizer is asked for.",
     ),
     sample: bool = typer.Option(
@@ -271,7 +271,7 @@ def compare_cmd(
     if curve not in ("auto", "none", "svd", "epoch"):
         raise UnknownKeyError("--curve", curve, ["auto", "none", "svd", "epoch"])
     if curve == "auto":
-        curve = "svd" if any(is_multi_fidelity(o) for o in optimizers) else "none"
+        curve = "epoch" if any(is_multi_fidelity(o) for o in optimizers) else "none"
     rng = np.random.default_rng(seed)
     fit_rng, run_rng = rng.spawn(2)
     b = Benchmark.open(table)

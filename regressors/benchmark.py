@@ -7,7 +7,9 @@ draw (``seed="sample"`` with ``rng``) for any cell of the space (NB201's 15,625,
 value, so only the last epoch exists and integer seeds are refused. ``params_m`` / ``flops_m``
 come from the space's network counters (`SearchSpace.counters`); ``latency_s`` /
 ``train_time_s`` from an optional tabular benchmark.
-Implements `surrogate_nb.table.BenchmarkLike`; `from_table` is the one way to fit one.
+A learning-curve `CurveSurrogate` (`regressors.curve`) answers at every epoch (``epoch=e``,
+``curve()``, ``epochs()``), with ``seed="sample"`` a single-run draw. Implements
+`surrogate_nb.table.BenchmarkLike`; `from_table` is the one way to fit one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import ModelFormatError, UnknownKeyError
+from surrogate_nb.regressors import curve
+from surrogate_nb.regressors.curve import CurveSurrogate
 from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
 from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.space import SearchSpace, get_space
@@ -125,7 +129,15 @@ class SurrogateBenchmark:
         return []
 
     def epochs(self, dataset: str, hp: str | None = None) -> int | None:
-        """The table's T for (dataset, hp); None without a table or when it lacks the dataset."""
+        """T: the epochs a curve surrogate of `dataset` answers, else the table's T; None when
+        neither says (a final-epoch surrogate without a table)."""
+        ts = {
+            s.T
+            for (d, _, h), s in self.surrogates.items()
+            if d == dataset and _is_curve(s) and (hp is None or h in (None, str(hp)))
+        }
+        if len(ts) == 1:
+            return ts.pop()
         if self.table is None or dataset not in self.table.datasets():
             return None
         return self.table.epochs(dataset, hp)
@@ -187,6 +199,9 @@ class SurrogateBenchmark:
             out = np.asarray([self.cost(int(i), dataset, hp)[metric] for i in idx])
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
+        if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
+            out = _curve_query(surrogate, idx, epoch, seed, rng)
+            return float(out[0]) if scalar else out
         self._check_epoch(dataset, hp, epoch)
         if seed is None:
             out = surrogate.predict(idx)[0]
@@ -228,6 +243,31 @@ class SurrogateBenchmark:
         """Every cell of the space and its prediction: ``(indices int64, values float64)``."""
         idx = np.arange(int(self.space.size), dtype=np.int64)
         return idx, self.query(idx, dataset, metric, hp, epoch, seed)
+
+    def curve(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """The per-epoch curve, float64 ``(T,)`` (or ``(n, T)`` for many cells), as
+        `Benchmark.curve`: ``seed=None`` the predicted seed-mean curve, ``"sample"`` one plausible
+        single-run curve drawn with `rng`. Needs a learning-curve surrogate
+        (`regressors.curve.CurveSurrogate`) for (dataset, metric, hp)."""
+        surrogate = self._surrogate(dataset, metric, hp)
+        if not _is_curve(surrogate):
+            raise UnknownKeyError(
+                "curve surrogate",
+                _key(dataset, metric, hp),
+                [_key(*k) for k, s in self.surrogates.items() if _is_curve(s)],
+                "this surrogate models the final epoch only; fit a CurveSurrogate",
+            )
+        idx = self.space.as_indices(arch)
+        out = _curve_query(surrogate, np.atleast_1d(idx), slice(None), seed, rng)
+        return out[0] if idx.ndim == 0 else out
 
     def _check_epoch(self, dataset: str, hp: str | None, epoch: Any) -> None:
         if epoch is None:
@@ -304,7 +344,7 @@ class SurrogateBenchmark:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelFormatError(f"{path} is not a saved SurrogateBenchmark: {exc}") from exc
         surrogates = {
-            (e["dataset"], e["metric"], e["hp"]): Surrogate.load(path / Path(e["dir"]).name)
+            (e["dataset"], e["metric"], e["hp"]): _load_any(path / Path(e["dir"]).name)
             for e in entries
         }
         return cls(surrogates, table=table)
@@ -318,3 +358,49 @@ def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
             "they were recorded); refit it with `snb fit`"
         )
     return key["dataset"], key["metric"], key.get("hp")
+
+
+def _is_curve(surrogate: Any) -> bool:
+    return isinstance(surrogate, CurveSurrogate)
+
+
+def _curve_query(
+    surrogate: Any, idx: np.ndarray, epoch: Any, seed: Any, rng: np.random.Generator | None
+) -> np.ndarray:
+    """Values of a `CurveSurrogate` at one epoch (int, None = last) or all (a slice)."""
+    if not isinstance(epoch, slice):
+        T = surrogate.T
+        if epoch is None:
+            epoch = T - 1
+        elif not (isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool)) or not (
+            0 <= int(epoch) < T
+        ):
+            raise UnknownKeyError(
+                "epoch", epoch, [0, T - 1], f"the curve surrogate's epochs count from 0 to {T - 1}"
+            )
+        epoch = int(epoch)
+    if seed is None:
+        out = surrogate.predict(idx)[0]
+    elif isinstance(seed, str) and seed == "sample":
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "seed='sample' draws a single-run curve and needs rng=numpy.random.Generator "
+                f"(e.g. np.random.default_rng(0)); got rng={rng!r}"
+            )
+        out = surrogate.sample(idx, rng)
+    else:
+        raise UnknownKeyError(
+            "seed",
+            seed,
+            [None, "sample"],
+            "a surrogate models the mean over seeds; use seed=None or seed='sample'",
+        )
+    return np.asarray(out[:, epoch], dtype=np.float64)
+
+
+def _load_any(path: Path) -> Any:
+    """A saved `Surrogate` or `CurveSurrogate`, by its manifest's format."""
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads((path / curve.MANIFEST).read_text()).get("format") == curve.FORMAT:
+            return curve.CurveSurrogate.load(path)
+    return Surrogate.load(path)

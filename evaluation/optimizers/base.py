@@ -74,7 +74,8 @@ class CellPool:
         """A uniformly random pool cell."""
         return self.arch(int(rng.integers(len(self))))
 
-    def _distances(self, arch: Any) -> np.ndarray:
+    def distances(self, arch: Any) -> np.ndarray:
+        """Hamming distance of the space's ``onehot`` encoding from `arch` to each pool cell."""
         if self._codes is None:
             self._codes = self.space.featurize(self.indices, "onehot") > 0.5
         code = self.space.featurize(np.asarray([self.space.index_of(arch)]), "onehot")[0] > 0.5
@@ -84,7 +85,7 @@ class CellPool:
         """`arch` when in the pool, else a random pool cell at the smallest Hamming distance."""
         if self.full or arch in self:
             return arch
-        dist = self._distances(arch)
+        dist = self.distances(arch)
         best = np.flatnonzero(dist == dist.min())
         return self.arch(int(best[rng.integers(best.size)]))
 
@@ -93,7 +94,7 @@ class CellPool:
         cells at the smallest non-zero Hamming distance of the ``onehot`` encoding."""
         if self.full:
             return self.space.neighbours(arch)
-        dist = self._distances(arch)
+        dist = self.distances(arch)
         dist[dist == 0] = dist.max() + 1
         if len(self) < 2:
             return []

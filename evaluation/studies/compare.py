@@ -5,13 +5,18 @@ the same simulated budget, signal and searchable cells (child seeds are shared, 
 optimizer starts from the same random stream on both). The report shows anytime curves (the
 incumbent's report metric vs simulated time; mean and 95% CI over repeats), final-performance
 distributions, and the Kendall τ / Spearman ρ between the two orderings of the optimizers by mean
-final performance (NB301, sec. 5).
+final performance (NB301, sec. 5), reported only over 3 or more optimizers.
+
+Methods are ours (`OPTIMIZERS`) or syne-tune's schedulers (``st_*``, `evaluation.hpo`); all are
+charged the epochs they train (`evaluation.runners`). Multi-fidelity methods run on the surrogate
+side when it holds a learning-curve surrogate (`regressors.curve`). A method whose runs average
+fewer than 10 evaluations is flagged in ``warnings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ from surrogate_nb.evaluation.optimizers import (
     labelled,
 )
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
+from surrogate_nb.evaluation.runners import MIN_EVALUATIONS, SyneTuneMethod, evaluations
 from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.ranking import kendall_tau, spearman
 from surrogate_nb.table import BenchmarkLike
@@ -37,9 +43,12 @@ def anytime(trajs: Sequence[Trajectory], grid: np.ndarray) -> np.ndarray:
 
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
-    """Kendall τ and Spearman ρ between two score vectors over the same optimizers."""
+    """Kendall τ and Spearman ρ between two score vectors over the same optimizers (NaN over
+    fewer than 3: two optimizers give τ = ±1 by construction)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     n = int((np.isfinite(a) & np.isfinite(b)).sum())
+    if n < 3:
+        return {"kendall_tau": float("nan"), "spearman": float("nan"), "n": n}
     return {"kendall_tau": kendall_tau(a, b), "spearman": spearman(a, b), "n": n}
 
 
@@ -55,6 +64,9 @@ class CompareResult(StudyResult):
         rank_agreement: Kendall τ, Spearman ρ and n between the two orderings of the optimizers.
         skipped: {optimizer: why it did not run on both benchmarks}.
         trajectories: {benchmark: {optimizer: [Trajectory.to_dict(), ...]}}.
+        evaluations: {benchmark: {optimizer: mean evaluations per run}}.
+        warnings: methods whose runs average fewer than `MIN_EVALUATIONS` evaluations.
+        cost_epochs: epochs charged per single-fidelity evaluation (None: the table's T).
     """
 
     budget_s: float
@@ -64,6 +76,9 @@ class CompareResult(StudyResult):
     rank_agreement: dict[str, float]
     skipped: dict[str, str]
     trajectories: dict[str, dict[str, list[dict[str, Any]]]]
+    evaluations: dict[str, dict[str, float]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    cost_epochs: int | None = None
 
     headline = "compare_anytime"
 
@@ -94,13 +109,16 @@ def compare_study(
     *,
     out: str | Path,
     rng: np.random.Generator,
-    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer] | None = None,
+    optimizers: Sequence[BaseOptimizer | SyneTuneMethod]
+    | Mapping[str, BaseOptimizer | SyneTuneMethod]
+    | None = None,
     repeats: int = 5,
     budget_s: float | None = None,
     report_metric: str | None = None,
     pool: CellPool | None = None,
     surrogate_label: str = "surrogate",
     signal_seed: int | str | None = None,
+    cost_epochs: int | None = None,
 ) -> CompareResult:
     """Run the study and write its report into `out`.
 
@@ -110,8 +128,8 @@ def compare_study(
         dataset, metric, hp: the optimizers' signal (larger is better).
         out: report directory.
         rng: all randomness.
-        optimizers: optimizer instances (a mapping {label: optimizer} to name them; default
-            `default_optimizers`).
+        optimizers: optimizer instances, ours or syne-tune's (`runners.SyneTuneMethod`); a
+            mapping {label: optimizer} to name them; default `default_optimizers`.
         repeats: runs per optimizer and benchmark.
         budget_s: simulated budget (default 100 x the median training time of the table's cells).
         report_metric: incumbent metric reported (default `metric`; e.g. "test_acc").
@@ -120,6 +138,8 @@ def compare_study(
         signal_seed: None (default): the signal is the table's mean over seeds and the
             surrogate's mean prediction (deterministic, like-for-like); "sample": a random seed
             per query on the table and a noisy draw from the surrogate.
+        cost_epochs: charge our single-fidelity optimizers this many epochs per evaluation
+            (e.g. NB201's 12-epoch search protocol) instead of the table's T.
 
     Returns:
         The `CompareResult` (also `summary.json`).
@@ -153,6 +173,7 @@ def compare_study(
                         report_metric=report_metric,
                         pool=pool,
                         signal_seed=signal_seed,
+                        cost_epochs=cost_epochs,
                     )
                     for seq in seqs
                 ]
@@ -176,6 +197,17 @@ def compare_study(
     agree = rank_agreement(
         [means["table"][o] for o in both], [means[surrogate_label][o] for o in both]
     )
+    n_evals = {
+        b: {o: float(np.mean([evaluations(t) for t in ts])) for o, ts in d.items()}
+        for b, d in trajs.items()
+    }
+    warnings = [
+        f"{o} on the {b} averages {n:.1f} evaluations per run (< {MIN_EVALUATIONS}): raise "
+        "--budget, its ranking is mostly noise"
+        for b, d in n_evals.items()
+        for o, n in d.items()
+        if n < MIN_EVALUATIONS
+    ]
 
     facts = table_facts(benchmark, dataset, metric, hp)
     report = Report(Path(out), f"Optimizers on the table vs on the surrogate — {dataset}")
@@ -198,7 +230,17 @@ def compare_study(
         f"**Rank agreement** of the optimizers' mean final `{report_metric}`: Kendall τ = "
         f"{agree['kendall_tau']:.3f}, Spearman ρ = {agree['spearman']:.3f} over {agree['n']} "
         f"optimizers run on both benchmarks ({', '.join(both)})."
+        if agree["n"] >= 3
+        else f"**Rank agreement** not reported: {agree['n']} optimizer(s) ran on both benchmarks "
+        "(a rank correlation needs at least 3)."
     )
+    if cost_epochs is not None:
+        report.text(
+            f"Cost model: single-fidelity optimizers are charged {cost_epochs} epochs per "
+            "evaluation; multi-fidelity ones the epochs they train."
+        )
+    if warnings:
+        report.text("**Warning:** " + "; ".join(warnings) + ".")
     if skipped:
         report.text("Skipped: " + "; ".join(f"`{k}` {v}" for k, v in skipped.items()) + ".")
     names = list(benches)
@@ -298,7 +340,7 @@ def compare_study(
                     f"{b} sd": float(np.nanstd(finals[b][o])) if o in finals[b] else float("nan")
                     for b in names
                 },
-                "evals (table, mean)": float(np.mean([len(t) for t in trajs["table"][o]])),
+                **{f"evals ({b}, mean)": n_evals[b].get(o, float("nan")) for b in names},
             }
             for o in optimizers
         ]
@@ -313,6 +355,9 @@ def compare_study(
         agree,
         skipped,
         {b: {o: [t.to_dict() for t in ts] for o, ts in d.items()} for b, d in trajs.items()},
+        evaluations=n_evals,
+        warnings=warnings,
+        cost_epochs=cost_epochs,
     )
     report.summary = result.to_dict()
     report.write()

@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "_demo",
     "_search",
     "_ws",
+    "_hpo",
 )
 for _name in _COMMAND_MODULES:
     try:

@@ -60,6 +60,7 @@ class OptimizerStudyResult:
                     "optimizer": name,
                     "runs": len(f),
                     "final regret (mean)": float(np.mean(f)),
+                    "median": float(np.median(f)),
                     "s.e.": float(se),
                     "sd": float(f.std(ddof=1)) if len(f) > 1 else float("nan"),
                     "evaluations (mean)": float(np.mean(self.evaluations[name])),
@@ -70,9 +71,13 @@ class OptimizerStudyResult:
         return out
 
 
-def space_optimum(benchmark: Any, dataset: str, metric: str, hp: str | None) -> float:
-    """Best value of `metric` over every cell of the benchmark's space (NaN cells ignored)."""
-    values = benchmark.query(np.arange(int(benchmark.space.size)), dataset, metric, hp=hp)
+def space_optimum(
+    benchmark: Any, dataset: str, metric: str, hp: str | None, pool: Any = None
+) -> float:
+    """Best value of `metric` over the searchable cells (default every cell of the space; NaN
+    cells ignored)."""
+    cells = pool.indices if pool is not None else np.arange(int(benchmark.space.size))
+    values = benchmark.query(cells, dataset, metric, hp=hp)
     return float(np.nanmax(values))
 
 
@@ -88,7 +93,7 @@ def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
             continue
         p = float(mannwhitneyu(f, base, alternative="less").pvalue)
         word = "beats" if p < 0.05 else "does not beat"
-        out[name] = f"{word} random search (p = {p:.2g})"
+        out[name] = f"{word} random search (Mann-Whitney U, one-sided, p = {p:.2g})"
     return out
 
 
@@ -105,6 +110,7 @@ def optimizers_study(
     out: Path,
     report_metric: str | None = None,
     signal_seed: int | str | None = "sample",
+    pool: Any = None,
     title: str = "NAS optimizers: regret vs simulated time",
     progress: Progress | None = None,
 ) -> OptimizerStudyResult:
@@ -120,12 +126,13 @@ def optimizers_study(
         out: report folder.
         report_metric: what regret is measured on (default `metric`).
         signal_seed: "sample" (a noisy single-run signal), None (means) or a seed.
+        pool: searchable cells (`CellPool`; default: the table's cells, else the whole space).
         progress: ``progress(done_runs, total_runs)``.
     """
     import time
 
     report_metric = report_metric or metric
-    optimum = space_optimum(benchmark, dataset, report_metric, hp)
+    optimum = space_optimum(benchmark, dataset, report_metric, hp, pool)
     grid = np.geomspace(budget_s / 1000, budget_s, 120)
     total = runs * len(optimizers)
     done = [0]
@@ -153,6 +160,7 @@ def optimizers_study(
         report_metric=report_metric,
         on_run=on_run,
         signal_seed=signal_seed,
+        pool=pool,
     )
     regret, final, evals = {}, {}, {}
     for name, trajs in found.trajectories.items():

@@ -11,6 +11,14 @@ from surrogate_nb.cli._app import console, study_app
 _DEFAULT = ["random_search", "rea", "reinforce", "local_search", "tpe"]
 
 
+def _signal(text: str) -> str | None:
+    from surrogate_nb.errors import UnknownKeyError
+
+    if text not in ("mean", "sample"):
+        raise UnknownKeyError("--signal", text, ["mean", "sample"])
+    return None if text == "mean" else "sample"
+
+
 @study_app.command("optimizers")
 def optimizers_cmd(
     table: Path = typer.Option(
@@ -39,6 +47,14 @@ def optimizers_cmd(
         _DEFAULT, "--optimizers", help="Optimizers to run (repeat the option)."
     ),
     runs: int = typer.Option(100, "--runs", "-r", help="Independent runs per optimizer."),
+    signal: str = typer.Option(
+        "mean",
+        "--signal",
+        help="mean: the benchmark's mean (a surrogate's prediction, a table's seed mean); "
+        "sample: a random seed per query / a noisy surrogate draw. A surrogate's draw uses its "
+        "whole predictive std (model error included), far above seed noise, so 'sample' makes "
+        "incumbents chase uncertain cells.",
+    ),
     budget: float = typer.Option(
         5e5, "--budget", help="Simulated training seconds per run (NB-101: ~2,000 s per cell)."
     ),
@@ -100,6 +116,7 @@ def optimizers_cmd(
             rng=run_rng,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
+            signal_seed=_signal(signal),
             title=f"NAS optimizers on {b.space.name} ({label})",
         )
     for row in result.rows():

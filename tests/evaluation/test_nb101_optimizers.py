@@ -93,3 +93,34 @@ def test_partial_pool_projects_to_its_cells(nb101_index):
     for nb in pool.neighbours(inside):
         assert nb in pool
     assert pool.mutate(inside, rng) in pool
+
+
+def test_optimizers_study_reports_regret(nb101_index, tmp_path):
+    from surrogate_nb.evaluation.optimizers import LocalSearch, RandomSearch, RegularizedEvolution
+    from surrogate_nb.evaluation.studies.optimizers import optimizers_study
+
+    class Small(AdditiveNB101):
+        """Only the first 3,000 cells have values (the optimum is cheap to find exactly)."""
+
+        def query(self, arch, dataset, metric, hp=None, epoch=None, seed=None, rng=None):
+            v = np.atleast_1d(super().query(arch, dataset, metric, hp, epoch, seed, rng))
+            idx = np.atleast_1d(NB101.as_indices(arch))
+            v = np.where(idx < 3000, v, np.nan)
+            return float(v[0]) if np.ndim(NB101.as_indices(arch)) == 0 else v
+
+    bench = Small()
+    pool = CellPool(np.arange(3000), space=NB101)
+    optimum = np.nanmax(bench.query(np.arange(3000), "cifar10", "valid_acc"))
+    res = optimizers_study(
+        bench, "cifar10", "valid_acc", "108",
+        optimizers=[RandomSearch(), RegularizedEvolution(), LocalSearch()],
+        runs=6, budget_s=4000.0, rng=np.random.default_rng(0), out=tmp_path,
+        signal_seed=None, pool=pool,
+    )  # fmt: skip
+    assert res.optimum == pytest.approx(optimum)
+    for name, f in res.final.items():
+        assert len(f) == 6 and np.all(f >= -1e-9)  # regret is never negative
+        r = res.regret[name]
+        assert np.all(np.diff(r[:, np.isfinite(r).all(axis=0)], axis=1) <= 1e-9)  # mean signal
+    assert set(res.verdicts) == {"rea", "local_search"}
+    assert (tmp_path / "report.md").is_file() and (tmp_path / "regret.png").is_file()

@@ -29,6 +29,7 @@ from surrogate_nb.regressors.curve import CurveSurrogate
 from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
 from surrogate_nb.regressors.surrogate import Surrogate
 from surrogate_nb.space import SearchSpace, get_space
+from surrogate_nb.space.costs import counters
 from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
 
 _INDEX = "surrogates.json"
@@ -290,8 +291,6 @@ class SurrogateBenchmark:
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
                 out.update(self.table.cost(arch, dataset, hp))
-        from surrogate_nb.network import counters  # torch: imported on first use
-
         out.update(counters(self.space.name, arch, dataset))
         for metric in COST_COLUMNS:  # a surrogate of a cost (NB-101 train time) answers for it
             key = (dataset, metric, None if hp is None else str(hp))

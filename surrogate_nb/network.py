@@ -1,6 +1,6 @@
 """The NB201 network (``TinyNetwork``), NB201's parameter and FLOP counts, and the one entry
 point for every space's network: `build_network` takes an NB201 `Arch` or an NB-101 `Cell`
-(`surrogate_nb.nb101_network`), `counters` gives params/FLOPs for any space.
+(`surrogate_nb.nb101_network`); closed-form counts for any space: `surrogate_nb.space.costs`.
 
 Layout (C=16, N=5): stem Conv3x3(in→C, no bias) + BN · N cells @C ·
 ResNet block C→2C (stride 2) · N cells @2C · ResNet block 2C→4C · N cells @4C ·
@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from surrogate_nb.space import EDGES, NB101, Arch, Cell, as_arch, nb101_cost
+from surrogate_nb.space import EDGES, Arch, Cell, as_arch, nb201_costs
 
 
 class ReLUConvBN(nn.Sequential):
@@ -216,27 +216,4 @@ def count_flops(
 
 
 #: NB201's dataset settings as (classes, resolution) for the cost summaries of `snb arch`.
-COST_SETTINGS: dict[str, tuple[int, int]] = {
-    "cifar10": (10, 32),
-    "cifar100": (100, 32),
-    "ImageNet16-120": (120, 16),
-}
-
-
-def counters(space: str, arch: object, dataset: str) -> dict[str, float]:
-    """``params_m`` / ``flops_m`` of a cell's network for a dataset setting whose network the
-    space defines (NB201: `COST_SETTINGS`, cifar10-valid as cifar10; NB-101: cifar10), else ``{}``.
-    """
-    if space == "nb101":
-        if dataset != "cifar10":
-            return {}
-        params, flops = nb101_cost.network_costs(NB101.as_arch(arch), 10)
-        return {"params_m": params / 1e6, "flops_m": flops / 1e6}
-    setting = COST_SETTINGS.get("cifar10" if dataset == "cifar10-valid" else dataset)
-    if setting is None:
-        return {}
-    classes, res = setting
-    return {
-        "params_m": count_params(arch, classes),
-        "flops_m": count_flops(arch, classes, resolution=res),
-    }
+COST_SETTINGS = nb201_costs.COST_SETTINGS

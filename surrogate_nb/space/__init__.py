@@ -6,7 +6,6 @@ saved models record the space's name.
 """
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space import nb101_cost
 from surrogate_nb.space._base import SearchSpace
 from surrogate_nb.space.nb101 import NB101, Cell, NB101Space
 from surrogate_nb.space.nb201 import (
@@ -53,5 +52,4 @@ __all__ = [
     "as_arch",
     "as_indices",
     "get_space",
-    "nb101_cost",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from surrogate_nb.space.nb201 import as_arch
 
 #: NB201's dataset settings as (classes, resolution) for the cost summaries of `snb arch`
-#: (the same as `surrogate_nb.network.COST_SETTINGS`).
+#: (`surrogate_nb.network.COST_SETTINGS` is this dict).
 COST_SETTINGS: dict[str, tuple[int, int]] = {
     "cifar10": (10, 32),
     "cifar100": (100, 32),

@@ -190,14 +190,13 @@ def _write_report(
     def draw(fig) -> None:
         ax = fig.add_subplot()
         for k, (name, r) in enumerate(result.regret.items()):
-            n = np.sum(np.isfinite(r), axis=0)
-            mean = np.nanmean(np.where(np.isfinite(r), r, np.nan), axis=0)
-            se = np.nanstd(r, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
-            ok = n == r.shape[0]  # from the time every run has a result
+            ok = np.isfinite(r).all(axis=0)  # from the time every run has a result
+            mean = r[:, ok].mean(axis=0)
+            se = r[:, ok].std(axis=0, ddof=1) / np.sqrt(r.shape[0]) if r.shape[0] > 1 else 0 * mean
             color = PALETTE[k % len(PALETTE)]
-            ax.plot(grid[ok], mean[ok], color=color, label=name)
-            ax.fill_between(grid[ok], (mean - se)[ok], (mean + se)[ok], color=color, alpha=0.2)
-            data[name] = {"time_s": grid[ok], "mean": mean[ok], "se": se[ok]}
+            ax.plot(grid[ok], mean, color=color, label=name)
+            ax.fill_between(grid[ok], mean - se, mean + se, color=color, alpha=0.2)
+            data[name] = {"time_s": grid[ok], "mean": mean, "se": se}
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("simulated training time (s)")

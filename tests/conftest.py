@@ -58,7 +58,7 @@ def nb101_index():
     """The enumerated NB-101 index (built once into the user cache dir: ~1-2 min cold)."""
     from surrogate_nb.space import NB101
 
-    return NB101._index
+    return NB101.index_table
 
 
 def _nb101_json(name: str) -> dict:

@@ -152,7 +152,7 @@ def summarise_nb101() -> dict:
     from surrogate_nb.space import NB101
     from surrogate_nb.space.nb101 import MAX_EDGES, MAX_VERTICES, OPS
 
-    index = NB101._index
+    index = NB101.index_table
     edges = np.array([bin(int(b)).count("1") for b in index.edge_bits])
     return {
         "space": NB101.name,

@@ -277,7 +277,9 @@ class NB101Space(SearchSpace[Cell]):
         return self.as_arch(arch).module_hash
 
     @functools.cached_property
-    def _index(self):
+    def index_table(self):
+        """The `NB101Index` (every cell in index order): loaded from the cache, or enumerated
+        once (about 1-2 min on 2 cores) on first use."""
         from surrogate_nb.space.nb101_index import load_index
 
         return load_index()
@@ -287,7 +289,7 @@ class NB101Space(SearchSpace[Cell]):
     def index_of_hash(self, module_hash: str) -> int:
         """Index of a module hash; `InvalidArchError` if malformed or not in the space."""
         h = _check_hash(module_hash)
-        hashes = self._index.hashes
+        hashes = self.index_table.hashes
         i = int(np.searchsorted(hashes, h.encode()))
         if i >= len(hashes) or hashes[i] != h.encode():
             raise _bad(
@@ -303,12 +305,12 @@ class NB101Space(SearchSpace[Cell]):
             raise _bad(f"NB-101 index must be an int, got {index!r}", index)
         if not 0 <= int(index) < NUM_CELLS:
             raise _bad(f"NB-101 index {index} out of range: expected 0..{NUM_CELLS - 1}", index)
-        cell = self._index.cell(int(index))
+        cell = self.index_table.cell(int(index))
         cell.__dict__["module_hash"] = self.hash_of_index(int(index))  # known: skip re-hashing
         return cell
 
     def hash_of_index(self, index: int) -> str:
-        return self._index.hashes[int(index)].decode()
+        return self.index_table.hashes[int(index)].decode()
 
     def from_str(self, text: str) -> Cell:
         text = text.strip()

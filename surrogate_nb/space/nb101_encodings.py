@@ -67,7 +67,7 @@ def padded_arrays(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Ops: 0..2 index into `OPS`, -1 input, -2 output, -3 absent vertex.
     """
-    index = NB101._index
+    index = NB101.index_table
     nv = index.vertices[indices].astype(np.int64)
     bits = index.edge_bits[indices].astype(np.int64)
     codes = index.op_codes[indices].astype(np.int64)

@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from surrogate_nb.evaluation.optimizers import CellPool
-    from surrogate_nb.evaluation.runners import evaluations, run_method
+    from surrogate_nb.evaluation.runners import evaluations, make_method
     from surrogate_nb.regressors.curve import curve_benchmark
     from surrogate_nb.table import Benchmark
 
@@ -108,13 +108,13 @@ def main() -> None:
         f"{'epochs':>7s} {'wall s/run':>10s}"
     )
     for k, method in enumerate(args.methods):
+        runner = make_method(method)  # each run starts from fresh state
         for side, bench in sides.items():
             seqs = np.random.SeedSequence([args.seed, k]).spawn(args.runs)  # same on both sides
             regrets, evals, epochs, walls, anytime = [], [], [], [], []
             for seq in seqs:
                 t = time.perf_counter()
-                traj = run_method(
-                    method,
+                traj = runner.run(
                     bench,
                     DATASET,
                     SIGNAL,

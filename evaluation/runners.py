@@ -1,4 +1,7 @@
-"""One front door for running a search method by name: our optimizers and syne-tune's schedulers.
+"""Search methods by name for the CLI: our optimizers and syne-tune's schedulers (`make_method`).
+
+Every method is an object with the same `run(...)` contract (`BaseOptimizer.run`; syne-tune's
+through `SyneTuneMethod`), so studies take instances of either.
 
 Names: the keys of `surrogate_nb.evaluation.optimizers.OPTIMIZERS` (ours) and of
 `surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``; they need the ``hpo``
@@ -101,32 +104,3 @@ def make_method(name: str) -> BaseOptimizer | SyneTuneMethod:
     """The method called `name`: one of our optimizers, or a syne-tune scheduler (CLI names)."""
     check_method(name)
     return SyneTuneMethod(name) if name in SCHEDULERS else make_optimizer(name)
-
-
-def run_method(
-    name: str,
-    benchmark: Any,
-    dataset: str,
-    metric: str,
-    hp: str | None,
-    budget_s: float,
-    rng: np.random.Generator,
-    *,
-    report_metric: str | None = None,
-    pool: CellPool | None = None,
-    signal_seed: int | str | None = None,
-    cost_epochs: int | None = None,
-) -> Trajectory:
-    """One simulated run of the method `name` (see the module docstring)."""
-    return make_method(name).run(
-        benchmark,
-        dataset,
-        metric,
-        hp,
-        budget_s,
-        rng,
-        report_metric=report_metric,
-        pool=pool,
-        signal_seed=signal_seed,
-        cost_epochs=cost_epochs,
-    )

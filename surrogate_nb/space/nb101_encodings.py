@@ -114,22 +114,11 @@ def _paths(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
     return P[V - 1]
 
 
-def _depth_width(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = len(adj)
-    depth = np.zeros((n, V), np.int64)
-    present = np.zeros((n, V), bool)
-    present[:, 0] = True
-    for v in range(1, V):
-        has_in = adj[:, :v, v].astype(bool)
-        present[:, v] = has_in.any(axis=1)
-        d = np.where(has_in, depth[:, :v] + 1, 0)
-        depth[:, v] = d.max(axis=1)
-    width = np.zeros(n, np.int64)
-    for d in range(1, V):
-        width = np.maximum(
-            width, ((depth == d) & present).sum(axis=1) - ((depth == d) & present)[:, V - 1]
-        )
-    return depth[:, V - 1], width
+def _width(adj: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Most interior vertices at one depth (absent vertices and the output not counted)."""
+    present = adj[:, :, 1 : V - 1].any(axis=1)
+    interior = depth[:, 1 : V - 1]
+    return np.stack([((interior == d) & present).sum(axis=1) for d in range(1, V)], 1).max(1)
 
 
 def _depths(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,11 +134,10 @@ def _depths(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return depth, height
 
 
-def _roles(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+def _roles(adj: np.ndarray, ops: np.ndarray, depth: np.ndarray) -> np.ndarray:
     """Where each op sits: per op, vertices feeding the output, fed by the input, and its
     deepest and shallowest depth; then the input->output edge, output fan-in, input fan-out."""
     a = adj.astype(bool)
-    depth, _ = _depths(adj)
     cols = []
     for o in range(3):
         m = ops == o
@@ -163,10 +151,11 @@ def _roles(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
     return np.column_stack(cols).astype(np.float32)
 
 
-def _canonical_onehot(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+def _canonical_onehot(
+    adj: np.ndarray, ops: np.ndarray, depth: np.ndarray, height: np.ndarray
+) -> np.ndarray:
     """`_onehot` after ordering the interior vertices by (depth, op, height, out-degree): a
     partial canonical form, so isomorphic cells mostly share it whatever their representative."""
-    depth, height = _depths(adj)
     outdeg = adj.astype(np.int64).sum(axis=2)
     key = depth * 1000 + np.where(ops >= 0, ops, 9) * 100 + height * 10 + outdeg
     key = np.where(ops != -3, key, 10**6)
@@ -176,14 +165,16 @@ def _canonical_onehot(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
     return _onehot(a, np.take_along_axis(ops, order, 1))
 
 
-def _stats(adj: np.ndarray, ops: np.ndarray, paths: np.ndarray) -> np.ndarray:
+def _stats(adj: np.ndarray, ops: np.ndarray, paths: np.ndarray, depth: np.ndarray) -> np.ndarray:
     counts = np.stack([(ops == o).sum(axis=1) for o in range(3)], axis=1)
     nv = (ops != -3).sum(axis=1)
     ne = adj.reshape(len(adj), -1).sum(axis=1)
-    depth, width = _depth_width(adj)
+    width = _width(adj, depth)
     n_paths = paths.sum(axis=1)
     params = params_padded(adj, ops) / 1e6
-    return np.column_stack([counts, nv, ne, depth, width, n_paths, params]).astype(np.float32)
+    return np.column_stack([counts, nv, ne, depth[:, V - 1], width, n_paths, params]).astype(
+        np.float32
+    )
 
 
 STAT_NAMES: tuple[str, ...] = (
@@ -215,11 +206,14 @@ def _encode_chunk(indices: np.ndarray, features: str) -> np.ndarray:
     paths = _paths(adj, ops)
     if features == "path":
         return paths
-    stats = _stats(adj, ops, paths)
-    stats = np.column_stack([stats, np.log(stats[:, -1]), _roles(adj, ops)]).astype(np.float32)
+    depth, height = _depths(adj)  # once per chunk: stats, roles and the canonical order use it
+    stats = _stats(adj, ops, paths, depth)
+    stats = np.column_stack([stats, np.log(stats[:, -1]), _roles(adj, ops, depth)])
+    stats = stats.astype(np.float32)
     if features == "stats":
         return stats
-    return np.concatenate([stats, _onehot(adj, ops), _canonical_onehot(adj, ops), paths], axis=1)
+    canonical = _canonical_onehot(adj, ops, depth, height)
+    return np.concatenate([stats, _onehot(adj, ops), canonical, paths], axis=1)
 
 
 FEATURE_SETS: tuple[str, ...] = ("onehot", "path", "stats", "full")

@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--draws", type=int, default=3)
-    parser.add_argument("--models", nargs="+", default=["lgb", "xgb"])
+    parser.add_argument("--models", nargs="+", default=["gin", "lgb"])
     parser.add_argument("--budgets", nargs="+", default=["108", "36", "12", "4"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[424, 4236, 0])
     args = parser.parse_args()

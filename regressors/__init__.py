@@ -1,5 +1,5 @@
 """Surrogate models with uncertainty for cells of any registered space: bagged XGBoost /
-LightGBM, deep ensembles.
+LightGBM, deep ensembles, graph networks.
 
 Front door: `Surrogate` (cells in, calibrated (mean, std) out, save/load) and
 `SurrogateBenchmark` (the tabular `Benchmark.query` interface answered by surrogates). The
@@ -20,6 +20,7 @@ from surrogate_nb.regressors.fitting import (
     fit_from_table,
     fit_on_cells,
 )
+from surrogate_nb.regressors.graph import GINRegressor
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.surrogate import REGRESSORS, Surrogate
 from surrogate_nb.regressors.xgb import XGBRegressor
@@ -29,6 +30,7 @@ __all__ = [
     "BaseRegressor",
     "DeepEnsembleRegressor",
     "Fit",
+    "GINRegressor",
     "LGBRegressor",
     "Surrogate",
     "SurrogateBenchmark",

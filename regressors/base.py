@@ -60,6 +60,8 @@ class BaseRegressor(ABC):
     name: ClassVar[str] = ""
     #: Cross-validation folds `Surrogate` calibrates with by default (fewer for costly fits).
     calibration_folds: ClassVar[int] = 5
+    #: The feature set `Surrogate` uses when none is given (graph networks need ``"graph"``).
+    default_features: ClassVar[str] = "full"
 
     # ---- sklearn-style parameters -------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from surrogate_nb.errors import DataError, ModelFormatError, NotFittedError, Unk
 from surrogate_nb.regressors.base import BaseRegressor
 from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
+from surrogate_nb.regressors.graph import GINRegressor
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.tuning import tune
 from surrogate_nb.regressors.xgb import XGBRegressor
@@ -76,7 +77,7 @@ _DIRECT_MAX = 64
 #: Regressor classes by the name saved models record (`BaseRegressor.name`); `Surrogate.load`
 #: rebuilds a saved model from it, the CLI's ``--model`` maps names through it.
 REGRESSORS: dict[str, type[BaseRegressor]] = {
-    cls.name: cls for cls in (XGBRegressor, LGBRegressor, DeepEnsembleRegressor)
+    cls.name: cls for cls in (XGBRegressor, LGBRegressor, DeepEnsembleRegressor, GINRegressor)
 }
 
 
@@ -153,7 +154,8 @@ class Surrogate:
         regressor: an unfitted `BaseRegressor` (e.g. ``XGBRegressor(n_members=5)``); it is a
             prototype: `fit` fits a fresh copy of it, so one instance can be fitted many times.
             Default ``XGBRegressor()``.
-        features: a feature set of the space (`SearchSpace.feature_sets`); default ``"full"``.
+        features: a feature set of the space (`SearchSpace.feature_sets`); default: the
+            regressor's ``default_features`` (``"full"``; ``"graph"`` for `GINRegressor`).
         space: the search space of the cells (``"nb201"``, ``"nb101"``), stored in saved models.
         target: target transform, one of `TRANSFORMS`.
         calibrate: scale the std by cross-validation on the training data (module docstring).
@@ -175,7 +177,7 @@ class Surrogate:
         self,
         regressor: BaseRegressor | None = None,
         *,
-        features: str = "full",
+        features: str | None = None,
         target: str = "auto",
         calibrate: bool = True,
         tune_trials: int = 0,
@@ -183,7 +185,7 @@ class Surrogate:
         space: str = "nb201",
     ) -> None:
         self.regressor = regressor
-        self.features = features
+        self.features = features or getattr(self.regressor, "default_features", "full")
         self.target = target
         self.calibrate = calibrate
         self.tune_trials = tune_trials
@@ -202,9 +204,12 @@ class Surrogate:
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
         return f"Surrogate({self.regressor!r}, {shown})"
 
+    def _default_prototype(self) -> BaseRegressor:
+        return XGBRegressor() if self.regressor is None else self.regressor
+
     def _prototype(self) -> BaseRegressor:
         """The regressor to copy for fitting; checks the stored arguments."""
-        regressor = XGBRegressor() if self.regressor is None else self.regressor
+        regressor = self._default_prototype()
         if not isinstance(regressor, BaseRegressor):
             raise TypeError(
                 f"regressor must be a BaseRegressor instance such as XGBRegressor(), got "

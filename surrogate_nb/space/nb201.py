@@ -328,7 +328,7 @@ class NB201Space(SearchSpace[Arch]):
 
     name = "nb201"
     size = NUM_ARCHS
-    feature_sets = ("full", "onehot", "path", "eff_onehot", "eff_path", "stats")
+    feature_sets = ("full", "onehot", "path", "eff_onehot", "eff_path", "stats", "graph")
 
     @property
     def encodings(self):  # type: ignore[override]

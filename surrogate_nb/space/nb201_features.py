@@ -7,6 +7,9 @@ disk. Feature sets (`FEATURE_SETS`):
 * ``onehot`` (30) and ``path`` (155): the space's encodings (`surrogate_nb.space.nb201_encodings`).
 * ``stats``: the statistics below, computed on the *effective* cell.
 * ``full``: ``stats`` + the one-hot of the effective cell (the default for the tree models).
+* ``graph``: the op-on-node DAG (`nb201_encodings.graph_encoding`: 8 nodes, kinds
+  ``input, output, *OPS``) in the layout of `surrogate_nb.space.graph`, + ``stats``; for graph
+  networks.
 
 The effective cell: an edge is *live* when it is not ``none`` and lies on an input→output path of
 non-``none`` edges; every other edge behaves like ``none`` (its output never reaches the cell
@@ -34,7 +37,17 @@ import numpy as np
 
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space import EDGES, NUM_ARCHS, NUM_EDGES, NUM_OPS, OPS, Arch, as_indices
-from surrogate_nb.space.nb201_encodings import PATHS, onehot, path_encoding
+from surrogate_nb.space.graph import GraphLayout, graph_features, graph_names
+from surrogate_nb.space.nb201_encodings import (
+    GRAPH_NODE_TYPES,
+    GRAPH_NUM_NODES,
+    PATHS,
+    graph_batch,
+    onehot,
+    path_encoding,
+)
+
+GRAPH_LAYOUT = GraphLayout(nodes=GRAPH_NUM_NODES, kinds=len(GRAPH_NODE_TYPES), output_kind=1)
 
 #: Op ids, positions in `OPS` (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3).
 NONE, SKIP, CONV1, CONV3, POOL = (
@@ -228,11 +241,22 @@ def _encode(archs: object, name: str) -> np.ndarray:
         return np.concatenate([cell_stats(idx), effective_onehot(idx)], axis=1)
     if name == "eff_onehot":
         return effective_onehot(idx)
+    if name == "graph":
+        adj, nodes = graph_batch([Arch.from_index(int(i)) for i in idx])
+        return graph_features(GRAPH_LAYOUT, adj, nodes, cell_stats(idx))
     raise UnknownKeyError("feature set", name, FEATURE_SETS)
 
 
 #: Feature sets by name (the name is stored in saved models).
-FEATURE_SETS: tuple[str, ...] = ("onehot", "path", "eff_onehot", "eff_path", "stats", "full")
+FEATURE_SETS: tuple[str, ...] = (
+    "onehot",
+    "path",
+    "eff_onehot",
+    "eff_path",
+    "stats",
+    "full",
+    "graph",
+)
 
 
 @functools.cache
@@ -271,4 +295,6 @@ def feature_names(features: str = "full") -> list[str]:
         return list(stat_names())
     if features == "full":
         return list(stat_names()) + [f"eff_{n}" for n in edge_op]
+    if features == "graph":
+        return graph_names(GRAPH_LAYOUT, GRAPH_NODE_TYPES, list(stat_names()))
     raise UnknownKeyError("feature set", features, FEATURE_SETS)

@@ -29,6 +29,7 @@ class RegressorContract:
 
     name: str = ""
     params: ClassVar[dict] = {}
+    features: str = "full"
 
     @classmethod
     def surrogate(cls, **kw) -> Surrogate:
@@ -47,7 +48,7 @@ class RegressorContract:
         assert not any(k.endswith("_") for k in vars(m))
 
     def test_regressor_fit_predict_shapes_and_positive_std(self):
-        X = featurize(CELLS, "full")
+        X = featurize(CELLS, self.features)
         y = _targets(CELLS)
         m = REGRESSORS[self.name](**self.params, random_state=3)
         assert m.fit(X, y) is m
@@ -57,18 +58,18 @@ class RegressorContract:
         assert m.n_features_in_ == X.shape[1]
 
     def test_feature_constant_in_training_stays_bounded(self):
-        X = featurize(CELLS, "full")
+        X = featurize(CELLS, self.features)
         y = _targets(CELLS)
-        X[:, 0] = 0.0
+        X[:, -1] = 0.0
         m = REGRESSORS[self.name](**self.params, random_state=0).fit(X, y)
-        X[:, 0] = 1.0  # a value never seen in training
+        X[:, -1] = 1.0  # a value never seen in training
         mean, std = m.predict(X)
         assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
         assert mean.min() > y.min() - 30 and mean.max() < y.max() + 30
 
     def test_not_fitted(self):
         with pytest.raises(NotFittedError):
-            REGRESSORS[self.name](**self.params).predict(featurize(CELLS[:3]))
+            REGRESSORS[self.name](**self.params).predict(featurize(CELLS[:3], self.features))
         with pytest.raises(NotFittedError):
             self.surrogate().predict(CELLS[:3])
         with pytest.raises(NotFittedError):
@@ -128,6 +129,12 @@ class TestXGB(RegressorContract):
 class TestLGB(RegressorContract):
     name = "lgb"
     params: ClassVar[dict] = {"n_estimators": 40}
+
+
+class TestGIN(RegressorContract):
+    name = "gin"
+    params: ClassVar[dict] = {"steps": 120, "hidden": 16}
+    features = "graph"
 
 
 class TestEnsemble(RegressorContract):

@@ -6,13 +6,14 @@ structure statistics, closed-form params) fitted on 424, 4,236 or all-but-the-te
 training run per cell) is scored on a fixed held-out set of 4,000 other cells, at each budget
 (4/12/36/108 epochs): Kendall τ, Spearman, 90 % interval coverage, fit seconds. The held-out
 targets are single runs too, so seed noise caps the reachable τ. Small training sizes are
-averaged over `--draws` draws of the training cells (the test set stays fixed). LightGBM runs
-with its defaults below 2,000 training cells and with wider trees from 2,000 on (`WIDE_LGB`;
-measured: 0.840 vs 0.823 at 4,236 cells, 0.744 vs 0.761 at 424).
+averaged over `--draws` draws of the training cells (the test set stays fixed). Models:
+``gin`` (`GINRegressor` on the ``graph`` feature set, defaults: 5 members, 2,500 steps) and
+``lgb`` (``full`` features; LightGBM defaults below 2,000 training cells, wider trees from 2,000
+on, `WIDE_LGB`: 0.840 vs 0.823 at 4,236 cells, 0.744 vs 0.761 at 424), ``xgb``.
 Targets (issue 10): τ >= 0.85 at 4,236 and >= 0.78 at 424 cells on 108-epoch validation accuracy.
 
 Run: ``.venv/bin/python benchmarks/surrogate_quality_nb101.py [--json PATH] [--draws 3]
-[--models lgb xgb] [--budgets 108 36 12 4]``. Prints a table, then one JSON line.
+[--models gin lgb xgb] [--budgets 108 36 12 4]``. Prints a table, then one JSON line.
 """
 
 from __future__ import annotations

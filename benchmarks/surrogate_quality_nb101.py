@@ -67,11 +67,12 @@ def main() -> None:
         for model in args.models:
             for n in args.sizes:
                 n_train = n or len(pool)
-                draws = 1 if n_train == len(pool) else args.draws
+                whole = n_train == len(pool)
+                draws = 1 if whole else args.draws
                 runs = []
                 for d in range(draws):
                     rng = np.random.default_rng(d)
-                    train = pool if draws == 1 else rng.choice(pool, n_train, replace=False)
+                    train = pool if whole else rng.choice(pool, n_train, replace=False)
                     t0 = time.perf_counter()
                     wide = model == "lgb" and n_train >= 2000
                     regressor = REGRESSORS[model](**(WIDE_LGB if wide else {}))

@@ -12,9 +12,10 @@ drawn from the surrogate's noise model instead (syne-tune then picks one per eva
 table with K seeds). Training time comes from the table the surrogate benchmark holds (or
 ``table=``): a cell the table lacks gets the median per-epoch time of the cells it has (the count
 is recorded in the metadata). Only spaces of at most `MAX_CELLS` cells are exported: NB201's
-15,625 cells take ~10-20 s and ~3 MB per metric at 12 epochs; NB-101's 423,624 are refused
-(predicting them all takes ~3.5 min on 2 cores, `benchmarks/curve_surrogate.py`, and the
-export's configuration encoding is NB201's).
+15,625 cells at 12 epochs, two metrics, took 95 s (the default models' predictions dominate) and
+2.2 MB (6.5 MB with 3 drawn seeds) on a shared 2-core CPU (`benchmarks/export_surrogate.py`);
+NB-101's 423,624 cells are refused (predicting them all takes ~3.5 min with one default model,
+`benchmarks/curve_surrogate.py`, and the export's configuration encoding is NB201's).
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def export_surrogate_blackbox(
     if not 0 < n <= max_cells:
         raise SurrogateNBError(
             f"space {space.name} has {n:,} cells: exporting a surrogate at every cell is limited "
-            f"to {max_cells:,} (NB201: 15,625); export the table itself (snb export TABLE)"
+            f"to {max_cells:,} (NB201's 15,625)"
         )
     if space.name != "nb201":
         raise SurrogateNBError(

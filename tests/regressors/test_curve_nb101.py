@@ -110,3 +110,20 @@ def test_nb101_curve_model_saves_its_space_and_schedules(bench, nb101_table, tmp
         np.testing.assert_allclose(
             back.query(cells, DS, M, hp=h), bench.query(cells, DS, M, hp=h), rtol=1e-6
         )
+
+
+def test_cli_fits_a_budget_curve_model_and_export_refuses_nb101(nb101_table, tmp_path):
+    from typer.testing import CliRunner
+
+    from surrogate_nb.cli import app
+    from surrogate_nb.regressors import SurrogateBenchmark
+
+    out = tmp_path / "m"
+    args = ["fit", str(nb101_table.path), "-d", DS, "-m", M, "--hp", "all", "--curve", "epoch"]
+    res = CliRunner().invoke(app, [*args, "--model", "lgb", "--train-size", "150", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    s = SurrogateBenchmark.load(out).surrogates[(DS, M, None)]
+    assert s.hps == BUDGETS and s.model_.n_train_ == 150 and s.space == "nb101"
+    res = CliRunner().invoke(app, ["export", str(out), "--out", str(tmp_path / "bb")])
+    assert res.exit_code != 0 and "423,624 cells" in str(res.exception)
+    assert not (tmp_path / "bb").exists()

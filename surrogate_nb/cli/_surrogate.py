@@ -67,9 +67,10 @@ def fit_cmd(
     curve: str | None = typer.Option(
         None,
         "--curve",
-        help="Fit a learning-curve surrogate instead (design 'epoch' or 'svd'): every epoch of "
-        "--hp, or with --hp all every budget of NB-101 (regressors.curve); `snb export` writes "
-        "one for syne-tune.",
+        help="Fit a learning-curve surrogate instead (design 'epoch', 'svd', or 'auto': svd "
+        "across budgets, epoch over epochs, the better measured): every epoch of --hp, or with "
+        "--hp all every budget of NB-101 (regressors.curve); `snb export` writes one for "
+        "syne-tune.",
     ),
 ) -> None:
     """Fit a surrogate with uncertainty on a table and save it."""
@@ -126,8 +127,8 @@ def _fit_curve(b, dataset, metric, hp, model, design, train_size, rng, out: Path
     from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.regressors.curve import DESIGNS, curve_benchmark
 
-    if design not in DESIGNS:
-        raise UnknownKeyError("--curve design", design, list(DESIGNS))
+    if design not in (*DESIGNS, "auto"):
+        raise UnknownKeyError("--curve design", design, [*DESIGNS, "auto"])
     cells = None
     if train_size is not None:
         have = b.to_xy(dataset, metric, hp=hp if hp is not None else b.hps(dataset)[0])[0]
@@ -135,9 +136,17 @@ def _fit_curve(b, dataset, metric, hp, model, design, train_size, rng, out: Path
     with Reporter(f"fit {model} curves ({design})") as bar:
         bar.stage(f"fitting {dataset}/{metric} curves ...")
         sb = curve_benchmark(
-            b, dataset, metric, hp, rng=rng, design=design, model=model, cells=cells
+            b,
+            dataset,
+            metric,
+            hp,
+            rng=rng,
+            design=None if design == "auto" else design,
+            model=model,
+            cells=cells,
         )
     s = next(iter(sb.surrogates.values()))
+    design = s.model_.design
     path = sb.save(out)
     what = f"budgets {s.hps}" if s.hps is not None else f"{s.T} epochs"
     console.print(

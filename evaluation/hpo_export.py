@@ -14,7 +14,7 @@ table with K seeds). Training time comes from the table the surrogate benchmark 
 is recorded in the metadata). Only spaces of at most `MAX_CELLS` cells are exported: NB201's
 15,625 cells at 12 epochs, two metrics, took 95 s (the default models' predictions dominate) and
 2.2 MB (6.5 MB with 3 drawn seeds) on a shared 2-core CPU (`benchmarks/export_surrogate.py`);
-NB-101's 423,624 cells are refused (predicting them all takes ~3.5 min with one default model,
+NB-101's 423,624 cells are refused (predicting them all took 4-5 min with one default model,
 `benchmarks/curve_surrogate.py`, and the export's configuration encoding is NB201's).
 """
 

@@ -11,14 +11,20 @@ Claims measured, per recorded epoch / budget, on cells never seen in training:
   correlation.
 
 Data: the committed Fashion-MNIST table (425 cells × 3 seeds × 12 epochs, ``x-valid_acc``,
-`CurveSurrogate` on NB201 ``full`` features) and, when ../shared/nb101/data-1k.json exists, NB101
-(1,000 cells, one run each, budgets 4/12/36/108, validation accuracy in %; generic features built
-here from each cell's 7×7 adjacency and op list: upper-triangle edges, op one-hots, log params; no
-seeds there, so no noise model). Splits: ``--splits`` random 80/20 partitions of the cells (seeds
-0..splits-1); figures are means over splits. LightGBM bagged members (the curve model's default),
-2-core CPU.
+`CurveSurrogate` on NB201 ``full`` features; ``--splits`` random 80/20 partitions of the cells,
+seeds 0..splits-1, figures are means over splits) and, when ../shared/nb101/data-20k.json
+exists, NB-101: the 20,001 published cells imported into a temporary table (one run per cell
+and budget, validation accuracy in %), curves across the four budgets 4/12/36/108
+(`budget_curves_from_table`), features from the space itself (`SearchSpace.featurize`, NB-101
+``full``: 461 columns). NB-101 split as `benchmarks/surrogate_quality_nb101.py`: a fixed
+held-out set of 4,000 cells, ``--nb101-train`` (default 4,236) training cells drawn from the
+others, ``--nb101-draws`` draws; held-out targets are single runs (no seeds there, so no noise
+model). Then the memo: the default design fitted on the training cells predicts all 423,624
+cells of the space (time, peak RSS, memo bytes), and single-cell queries through
+`SurrogateBenchmark` are timed (a cell not yet predicted, then a memoised one). LightGBM bagged
+members with the curve model's defaults, 2-core CPU.
 
-Run: ``.venv/bin/python benchmarks/curve_surrogate.py [--splits 5]
+Run: ``.venv/bin/python benchmarks/curve_surrogate.py [--splits 5] [--no-fm] [--no-nb101]
 [--plot docs/curve_surrogate.png]``.
 Prints a table per dataset and design, then one JSON line.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,25 +42,75 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "surrogate_nb/data/tables/fashion-mnist-lowfi"
-NB101 = ROOT.parent / "shared/nb101/data-1k.json"
+NB101 = ROOT.parent / "shared/nb101/data-20k.json"
+N_TEST = 4000
 DESIGNS = ("svd", "epoch")
 _Z90 = 1.6448536269514722
 
 
-def nb101_data(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Generic features X (1000, d) and curves Y (1000, 1, 4) (percent) from data-1k.json."""
-    d = json.loads(path.read_text())
-    budgets = [4, 12, 36, 108]
-    Y = np.stack([np.asarray(d[f"{b}_final_validation_accuracy"], float) for b in budgets], 1)
-    iu = np.triu_indices(7, 1)
-    rows = []
-    for adj, ops, params in zip(d["adjacency"], d["operations"], d["trainable_parameters"]):
-        a = np.asarray(adj, float)
-        o = np.asarray(ops)
-        onehot = np.stack([o == k for k in (0, 1, 2)], 1).astype(float).reshape(-1)  # 7 x 3
-        counts = [float((o == k).sum()) for k in (0, 1, 2)]
-        rows.append(np.concatenate([a[iu], onehot, counts, [a.sum(), np.log(params)]]))
-    return np.asarray(rows, np.float32), 100.0 * Y[:, None, :], budgets
+def nb101_data(path: Path, tmp: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, object]:
+    """(cells, space features, curves (n, 1, 4) in %, budgets, table) of data-20k.json."""
+    from surrogate_nb.regressors.curve import budget_curves_from_table
+    from surrogate_nb.regressors.features import featurize
+    from surrogate_nb.table import Benchmark
+    from surrogate_nb.table.importers import import_any
+
+    table = Benchmark.open(import_any(path, tmp / "nb101"))
+    idx, Y, _, budgets = budget_curves_from_table(table, "cifar10", "valid_acc")
+    return idx, featurize(idx, "full", table.space.name), Y, budgets, table
+
+
+def nb101_splits(n: int, n_train: int, draws: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) positions: the 4,000 test cells of surrogate_quality_nb101.py, and
+    `n_train` training cells drawn from the rest with seeds 0..draws-1."""
+    perm = np.random.default_rng(12345).permutation(n)
+    test, pool = perm[:N_TEST], perm[N_TEST:]
+    return [
+        (np.random.default_rng(d).choice(pool, min(n_train, len(pool)), replace=False), test)
+        for d in range(draws)
+    ]
+
+
+def memo_cost(table, train_cells: np.ndarray) -> dict[str, float]:
+    """Fit the default curve benchmark on `train_cells`; time predicting the whole space and
+    single queries."""
+    import resource
+
+    from surrogate_nb.regressors.curve import curve_benchmark
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    sb = curve_benchmark(
+        table, "cifar10", "valid_acc", rng=np.random.default_rng(0), cells=train_cells
+    )
+    fit_s = time.perf_counter() - t0
+    s = sb.surrogates[("cifar10", "valid_acc", None)]
+    size = int(sb.space.size)
+    t0 = time.perf_counter()
+    cold = [sb.query(int(i), "cifar10", "valid_acc", hp="108") for i in range(size - 50, size)]
+    one_cold = (time.perf_counter() - t0) / len(cold)
+    t0 = time.perf_counter()
+    allv = sb.query(np.arange(size), "cifar10", "valid_acc", hp="108")
+    all_s = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rng = np.random.default_rng(1)
+    cells = rng.integers(0, size, 2000)
+    t0 = time.perf_counter()
+    for i in cells:
+        sb.query(int(i), "cifar10", "valid_acc", hp="36")
+    one_warm = (time.perf_counter() - t0) / len(cells)
+    memo_mb = sum(a.nbytes for a in s._memo.values()) / 2**20
+    return {
+        "cells": size,
+        "fit_s": round(fit_s, 1),
+        "all_cells_s": round(all_s, 1),
+        "query_new_cell_ms": round(1e3 * one_cold, 2),
+        "query_memoised_us": round(1e6 * one_warm, 1),
+        "memo_mb": round(memo_mb, 1),
+        "peak_rss_mb": round(rss1, 0),
+        "peak_rss_before_fit_mb": round(rss0, 0),
+        "finite": int(np.isfinite(allv).sum()),
+    }
 
 
 def fm_data(table_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
@@ -68,7 +125,10 @@ def fm_data(table_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[
 
 
 def evaluate(X, Y, budgets, design, splits, rng_seed=0):
-    """Per-split, per-epoch metrics of one design; returns a dict of (splits, T) arrays."""
+    """Per-split, per-epoch metrics of one design; returns a dict of (splits, T) arrays.
+
+    `splits`: a count of random 80/20 splits, or a list of (train, test) position arrays.
+    """
     from scipy.stats import kendalltau, spearmanr
 
     from surrogate_nb.regressors.curve import CurveModel
@@ -87,10 +147,17 @@ def evaluate(X, Y, budgets, design, splits, rng_seed=0):
             "fit_s",
         )
     }
-    for split in range(splits):
+    if isinstance(splits, int):
+        parts = []
+        for split in range(splits):
+            perm = np.random.default_rng(rng_seed + split).permutation(n)
+            parts.append((perm[n // 5 :], perm[: n // 5]))
+    else:
+        parts = splits
+    for split, (tr, te) in enumerate(parts):
         rng = np.random.default_rng(rng_seed + split)
-        perm = rng.permutation(n)
-        te, tr = perm[: n // 5], perm[n // 5 :]
+        if isinstance(splits, int):
+            rng.permutation(n)  # the draw above: keeps the fits' streams as before
         t0 = time.perf_counter()
         m = CurveModel(design, fidelities=budgets).fit(X[tr], Y[tr], rng=rng)
         out["fit_s"].append(time.perf_counter() - t0)
@@ -121,23 +188,39 @@ def main() -> None:
     parser.add_argument("--table", type=Path, default=TABLE)
     parser.add_argument("--nb101", type=Path, default=NB101)
     parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument("--nb101-train", type=int, default=4236)
+    parser.add_argument("--nb101-draws", type=int, default=1)
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--no-nb101", action="store_true", help="Fashion-MNIST only.")
+    parser.add_argument("--no-fm", action="store_true", help="NB-101 only.")
+    parser.add_argument("--no-memo", action="store_true", help="Skip the NB-101 memo timing.")
     args = parser.parse_args()
 
-    sets = {}
-    _, X, Y, ep = fm_data(args.table)
-    sets["fashion-mnist x-valid_acc"] = (X, Y, ep)
+    sets, splits = {}, {}
+    if not args.no_fm:
+        _, X, Y, ep = fm_data(args.table)
+        sets["fashion-mnist x-valid_acc"] = (X, Y, ep)
+        splits["fashion-mnist x-valid_acc"] = args.splits
+    table101 = None
     if args.nb101.is_file() and not args.no_nb101:
-        X1, Y1, b1 = nb101_data(args.nb101)
-        sets["nb101 cifar10 valid_acc"] = (X1, Y1, b1)
+        tmp = Path(tempfile.mkdtemp())
+        _, X1, Y1, b1, table101 = nb101_data(args.nb101, tmp)
+        name = "nb101 cifar10 valid_acc"
+        sets[name] = (X1, Y1, b1)
+        splits[name] = nb101_splits(len(X1), args.nb101_train, args.nb101_draws)
     results: dict = {}
     for name, (X, Y, budgets) in sets.items():
         for design in DESIGNS:
-            r = evaluate(X, Y, budgets, design, args.splits)
+            r = evaluate(X, Y, budgets, design, splits[name])
             results.setdefault(name, {})[design] = r
+            what = (
+                f"{args.splits} splits (80/20)"
+                if isinstance(splits[name], int)
+                else f"{len(splits[name][0][0])} training / {len(splits[name][0][1])} held-out "
+                f"cells, {len(splits[name])} draw(s)"
+            )
             print(
-                f"\n{name}, design {design!r}: {len(X)} cells, {args.splits} splits (80/20), "
+                f"\n{name}, design {design!r}: {len(X)} cells, {what}, "
                 f"fit {r['fit_s'].mean():.1f} s"
             )
             cols = ["budget", "rmse", "tau", "cov90"]
@@ -147,12 +230,19 @@ def main() -> None:
             for e, b in enumerate(budgets):
                 vals = [float(b)] + [float(r[c].mean(0)[e]) for c in cols[1:]]
                 print(" ".join(f"{v:10.3f}" for v in vals))
+    memo = None
+    if table101 is not None and not args.no_memo:
+        idx101 = table101.to_xy("cifar10", "valid_acc", hp="108")[0]
+        memo = memo_cost(table101, idx101[splits["nb101 cifar10 valid_acc"][0][0]])
+        print("\nNB-101 memo (default design, whole space):", memo)
     if args.plot:
         plot(results, sets, args.plot)
     summary = {
         "bench": "curve_surrogate",
         "machine": f"{platform.processor() or platform.machine()} CPU, 2 cores",
         "splits": args.splits,
+        "nb101_train": args.nb101_train,
+        "nb101_draws": args.nb101_draws,
         "results": {
             name: {
                 design: {
@@ -163,6 +253,7 @@ def main() -> None:
             }
             for name, d in results.items()
         },
+        "nb101_memo": memo,
     }
     print(json.dumps(summary))
 

@@ -7,16 +7,21 @@ Names: the keys of `surrogate_nb.evaluation.optimizers.OPTIMIZERS` (ours) and of
 `surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``; they need the ``hpo``
 extra). Every run returns a `Trajectory` under the same cost model: simulated seconds = the table's
 per-epoch training time × the epochs the method actually trains (single-fidelity methods: the
-table's T, or `cost_epochs` for ours).
+table's T, or `cost_epochs`). ``cost_epochs=N`` charges a single-fidelity method N epochs per
+evaluation and leaves its signal what the benchmark records for the schedule (the last epoch,
+`BaseOptimizer.run`): for syne-tune's RandomSearch, REA, TPE and BORE the blackbox then has one
+fidelity step, valued at the last epoch and costing N epochs (`ChargedEpochs`), so they are
+charged and see exactly what ours do. Multi-fidelity methods pay the epochs they train.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.hpo import SCHEDULERS, require_syne_tune, run_syne_tune
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
@@ -25,6 +30,7 @@ from surrogate_nb.evaluation.optimizers import (
     Trajectory,
     make_optimizer,
 )
+from surrogate_nb.table import Costs
 
 #: Fewer evaluations than this per run make a comparison mostly noise (`compare_study` warns).
 MIN_EVALUATIONS = 10
@@ -84,11 +90,15 @@ class SyneTuneMethod:
         signal_seed: int | str | None = None,
         cost_epochs: int | None = None,
     ) -> Trajectory:
-        """One simulated run (``cost_epochs`` does not apply: schedulers pick their epochs)."""
+        """One simulated run; ``cost_epochs`` charges a single-fidelity scheduler that many
+        epochs per evaluation (module docstring; multi-fidelity ones pick their epochs)."""
         require_syne_tune()
-        return run_syne_tune(
+        charged = benchmark
+        if cost_epochs is not None and not self.multi_fidelity:
+            charged = ChargedEpochs(benchmark, cost_epochs)
+        traj = run_syne_tune(
             self.name,
-            benchmark,
+            charged,
             dataset,
             metric,
             hp,
@@ -98,6 +108,51 @@ class SyneTuneMethod:
             pool=pool,
             signal_seed=signal_seed,  # None or "sample"; an int seed is refused there
         )
+        if charged is not benchmark:  # rows record the schedule's epochs, as ours
+            traj.epochs = [int(benchmark.epochs(dataset, hp=hp))] * len(traj)
+            traj.meta["cost_epochs"] = int(cost_epochs)
+        return traj
+
+
+class ChargedEpochs:
+    """A benchmark seen by a single-fidelity syne-tune scheduler under ``cost_epochs=N``: one
+    fidelity step whose value is the benchmark's last epoch (what our optimizers see) and whose
+    cost is N epochs of the cell's per-epoch training time. Everything else (queries of the
+    report metric, the table's cells, the space) passes through unchanged.
+
+    Args:
+        benchmark: a `BenchmarkLike` with curves (a table or a curve-surrogate benchmark).
+        cost_epochs: epochs charged per evaluation (>= 1).
+    """
+
+    def __init__(self, benchmark: Any, cost_epochs: int) -> None:
+        if isinstance(cost_epochs, bool) or not isinstance(cost_epochs, (int, np.integer)):
+            raise SurrogateNBError(f"cost_epochs must be a whole number >= 1, got {cost_epochs!r}")
+        if cost_epochs < 1:
+            raise SurrogateNBError(f"cost_epochs must be >= 1, got {cost_epochs}")
+        self.benchmark = benchmark
+        self.cost_epochs = int(cost_epochs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.benchmark, name)
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int:
+        """One fidelity step."""
+        return 1
+
+    def curve(self, arch: Any, dataset: str, metric: str, hp: str | None = None, **kw: Any):
+        """The benchmark's curve cut to its last epoch: shape ``(1,)`` (``(n, 1)`` for many)."""
+        return np.asarray(self.benchmark.curve(arch, dataset, metric, hp=hp, **kw))[..., -1:]
+
+    def cost(self, arch: Any, dataset: str, hp: str | None = None) -> Costs:
+        """The benchmark's costs with one step = `cost_epochs` epochs of training."""
+        c = dict(self.benchmark.cost(arch, dataset, hp=hp))
+        per = c.get("train_time_per_epoch_s", math.nan)
+        if not np.isfinite(per):
+            per = c.get("train_time_s", math.nan) / self.benchmark.epochs(dataset, hp=hp)
+        step = per * self.cost_epochs
+        c.update(train_time_s=step, train_time_per_epoch_s=step)
+        return Costs(**c)
 
 
 def make_method(name: str) -> BaseOptimizer | SyneTuneMethod:

@@ -8,7 +8,8 @@ value, so only the last epoch exists and integer seeds are refused. ``params_m``
 come from the space's network counters (`SearchSpace.counters`); ``latency_s`` /
 ``train_time_s`` from an optional tabular benchmark.
 A learning-curve `CurveSurrogate` (`regressors.curve`) answers at every epoch (``epoch=e``,
-``curve()``, ``epochs()``), with ``seed="sample"`` a single-run draw. Implements
+``curve()``, ``epochs()``), with ``seed="sample"`` a single-run draw; one fitted across NB-101's
+budgets answers ``hp="4"`` … ``hp="108"`` with one epoch each, as the NB-101 table. Implements
 `surrogate_nb.table.BenchmarkLike`; `from_table` is the one way to fit one.
 """
 
@@ -122,7 +123,11 @@ class SurrogateBenchmark:
 
     def metrics(self, dataset: str | None = None, hp: str | None = None) -> list[str]:
         """Metrics with a surrogate (for `dataset`, all when None), plus the cost metrics."""
-        names = {m for d, m, h in self.surrogates if dataset in (None, d) and hp in (None, h)}
+        names = {
+            m
+            for (d, m, h), s in self.surrogates.items()
+            if dataset in (None, d) and (hp in (None, h) or _has_schedule(s, hp))
+        }
         return sorted(names) + list(COST_COLUMNS)
 
     def seeds(self, dataset: str, hp: str | None = None) -> list[int]:
@@ -130,13 +135,17 @@ class SurrogateBenchmark:
         return []
 
     def epochs(self, dataset: str, hp: str | None = None) -> int | None:
-        """T: the epochs a curve surrogate of `dataset` answers, else the table's T; None when
-        neither says (a final-epoch surrogate without a table)."""
-        ts = {
-            s.T
-            for (d, _, h), s in self.surrogates.items()
-            if d == dataset and _is_curve(s) and (hp is None or h in (None, str(hp)))
-        }
+        """T: the epochs a curve surrogate of `dataset` answers (1 per schedule of a budget
+        model, as an NB-101 table), else the table's T; None when neither says (a final-epoch
+        surrogate without a table)."""
+        ts = set()
+        for (d, _, h), s in self.surrogates.items():
+            if d != dataset or not _is_curve(s):
+                continue
+            if s.hps is None and (hp is None or h in (None, str(hp))):
+                ts.add(s.T)
+            elif _has_schedule(s, hp):
+                ts.add(1)
         if len(ts) == 1:
             return ts.pop()
         if self.table is None or dataset not in self.table.datasets():
@@ -201,7 +210,7 @@ class SurrogateBenchmark:
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
         if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
-            out = _curve_query(surrogate, idx, epoch, seed, rng)
+            out = _curve_query(surrogate, idx, hp, epoch, seed, rng)
             return float(out[0]) if scalar else out
         self._check_epoch(dataset, hp, epoch)
         if seed is None:
@@ -267,7 +276,7 @@ class SurrogateBenchmark:
                 "this surrogate models the final epoch only; fit a CurveSurrogate",
             )
         idx = self.space.as_indices(arch)
-        out = _curve_query(surrogate, np.atleast_1d(idx), slice(None), seed, rng)
+        out = _curve_query(surrogate, np.atleast_1d(idx), hp, slice(None), seed, rng)
         return out[0] if idx.ndim == 0 else out
 
     def _check_epoch(self, dataset: str, hp: str | None, epoch: Any) -> None:
@@ -363,12 +372,26 @@ def _is_curve(surrogate: Any) -> bool:
     return isinstance(surrogate, CurveSurrogate)
 
 
+def _has_schedule(surrogate: Any, hp: str | None) -> bool:
+    """Whether `surrogate` is a budget curve model (NB-101) with schedule `hp` among its own."""
+    return _is_curve(surrogate) and surrogate.hps is not None and str(hp) in surrogate.hps
+
+
 def _curve_query(
-    surrogate: Any, idx: np.ndarray, epoch: Any, seed: Any, rng: np.random.Generator | None
+    surrogate: Any,
+    idx: np.ndarray,
+    hp: str | None,
+    epoch: Any,
+    seed: Any,
+    rng: np.random.Generator | None,
 ) -> np.ndarray:
-    """Values of a `CurveSurrogate` at one epoch (int, None = last) or all (a slice)."""
-    if not isinstance(epoch, slice):
-        T = surrogate.T
+    """Values of a `CurveSurrogate` for schedule `hp` at one epoch (int, None = last) or all
+    (a slice); a budget model answers one epoch per schedule."""
+    cols = surrogate.setting_columns(hp)
+    if isinstance(epoch, slice):
+        epoch = cols
+    else:
+        T = len(cols)
         if epoch is None:
             epoch = T - 1
         elif not (isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool)) or not (
@@ -377,7 +400,7 @@ def _curve_query(
             raise UnknownKeyError(
                 "epoch", epoch, [0, T - 1], f"the curve surrogate's epochs count from 0 to {T - 1}"
             )
-        epoch = int(epoch)
+        epoch = int(cols[int(epoch)])
     if seed is None:
         out = surrogate.predict(idx)[0]
     elif isinstance(seed, str) and seed == "sample":

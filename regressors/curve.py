@@ -12,11 +12,14 @@ have features (NB201's `featurize`, NB101 graph encodings, ...). Two designs (``
 * ``"epoch"``: one bagged regressor on rows ``(x, log(budget_e))`` → value at e (n·T rows): the
   JAHS-Bench-201 / YAHPO style of a fidelity as one more input.
 
-Measured on held-out cells (`benchmarks/curve_surrogate.py`, 5 random 80/20 splits): on the
-Fashion-MNIST table ``"epoch"`` has the lower RMSE and higher Kendall τ averaged over the 12
+Measured on held-out cells (`benchmarks/curve_surrogate.py`): on the Fashion-MNIST table (5
+random 80/20 splits) ``"epoch"`` has the lower RMSE and higher Kendall τ averaged over the 12
 epochs (4.23 vs 4.27 points, 0.743 vs 0.734) and at the last epoch (3.77 vs 4.02, 0.816 vs
-0.795), ``"svd"`` wins the first two epochs; on NB101 (4 budgets) they tie (τ 0.639 vs 0.636);
-``"epoch"`` fits 3-5× faster. So ``"epoch"`` is the default.
+0.795), ``"svd"`` wins the first two epochs, and ``"epoch"`` fits 2-5× faster; so ``"epoch"``
+is `CurveModel`'s default. On NB-101's four budgets (4,236 training cells, NB-101 ``full``
+features, 4,000 held-out cells, 3 draws) ``"svd"`` is better at every budget (τ 0.815 vs 0.786
+at 108 epochs, 0.762 vs 0.744 at 36); so `fit_curve_from_table` / `curve_benchmark` pick
+``"svd"`` for budget curves and ``"epoch"`` for per-epoch curves unless told (``design=``).
 
 Both then share:
 
@@ -32,9 +35,14 @@ Both then share:
   t = m(x) + √g(x) · σ ⊙ (L z) with L Lᵀ = C, mapped back. With one seed per cell there is no noise
   model and `sample` refuses.
 
-`CurveSurrogate` wraps a `CurveModel` with the features of its space's cells (``space=``) and
-a memo of all 15,625 cells; `SurrogateBenchmark` answers ``query(..., epoch=e)`` and ``curve``
-with it.
+`CurveSurrogate` wraps a `CurveModel` with the features of its space's cells (``space=``,
+`SearchSpace.featurize`) and a memo of the cells asked for so far (filled in chunks; NB-101's
+423,624 cells fit in ~30 MB at 4 budgets); `SurrogateBenchmark` answers ``query(..., epoch=e)``
+and ``curve`` with it. Its curve positions are either the epochs of one training schedule, or
+(``hps=``, `budget_curves_from_table`) the budgets of a table whose schedules are budgets, as
+NB-101's hp 4 / 12 / 36 / 108: one position per schedule, its final value, the budget as the
+fidelity; `SurrogateBenchmark` then answers ``hp=<budget>`` like the table (one epoch per
+schedule).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +82,7 @@ DESIGNS = ("svd", "epoch")
 FORMAT = "surrogate-nb/curve-surrogate"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_MEMO_CHUNK = 32768
 _Z90 = 1.6448536269514722
 #: Noise-ratio regressor: a single small LightGBM booster (it smooths noisy per-cell ratios).
 _NOISE_PARAMS = {
@@ -531,23 +541,35 @@ class _quiet_nanmean:
 
 
 class CurveSurrogate:
-    """A `CurveModel` over NB201 cells (NB201 `featurize` features), queried by cell.
+    """A `CurveModel` over the cells of a search space (its `SearchSpace.featurize` features),
+    queried by cell.
 
     Args:
         design, model, **kwargs: passed to `CurveModel`.
         features: a feature set of the space (`SearchSpace.feature_sets`).
         space: the search space of the cells (stored in the saved manifest).
+        hps: None: the curve positions are the epochs of one schedule. A list: position j is the
+            final value of schedule ``hps[j]`` (NB-101's budgets "4", "12", "36", "108"; see
+            `budget_curves_from_table`); `setting_columns` maps a schedule to its position.
 
-    The whole space (15,625 cells) is predicted once and memoised, so optimizers querying one
-    cell at a time pay an array lookup.
+    Predictions are memoised per cell, computed in chunks of the cells asked for, so optimizers
+    querying one cell at a time pay an array lookup after the first query, and the whole space
+    (15,625 NB201 cells, 423,624 NB-101 cells) can be predicted once.
     """
 
     def __init__(
-        self, design: str = "epoch", *, features: str = "full", space: str = "nb201", **kwargs: Any
+        self,
+        design: str = "epoch",
+        *,
+        features: str = "full",
+        space: str = "nb201",
+        hps: Sequence[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         check_features(features, space)
         self.features = features
         self.space = space
+        self.hps = None if hps is None else [str(h) for h in hps]
         self.model_ = kwargs.pop("_model", None) or CurveModel(design, **kwargs)
 
     def _X(self, archs: object) -> np.ndarray:
@@ -561,6 +583,26 @@ class CurveSurrogate:
         """Number of recorded epochs / budgets."""
         return int(self.model_.T_)
 
+    def setting_columns(self, hp: str | None) -> np.ndarray:
+        """The curve positions of training schedule `hp`: all T of a per-epoch model (its one
+        schedule), the one position of budget `hp` of a budget model.
+
+        Raises:
+            UnknownKeyError: a budget model and `hp` None or not one of its schedules.
+        """
+        if self.hps is None:
+            return np.arange(self.T)
+        if hp is None:
+            raise UnknownKeyError(
+                "hp", None, self.hps, "the model spans several training schedules; pass hp="
+            )
+        try:
+            return np.array([self.hps.index(str(hp))])
+        except ValueError:
+            raise UnknownKeyError(
+                "hp", hp, self.hps, "the schedules this model was fitted on"
+            ) from None
+
     @property
     def has_noise(self) -> bool:
         """Whether single-run draws are possible (the training table had several seeds)."""
@@ -569,28 +611,44 @@ class CurveSurrogate:
     def fit(self, archs: object, Y: object, *, rng: np.random.Generator) -> CurveSurrogate:
         """Fit on cells and their curves ``Y (n, S, T)`` (see `CurveModel.fit`)."""
         idx = self._indices(archs)
+        Y = _as_curves(Y)
+        if self.hps is not None and Y.shape[2] != len(self.hps):
+            raise InvalidArchError(
+                f"curves have {Y.shape[2]} positions for {len(self.hps)} schedules {self.hps}",
+                Y.shape,
+            )
         self.model_.fit(self._X(idx), Y, rng=rng)
         self.__dict__.pop("_memo", None)
         return self
 
-    def _memo_all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _memo_rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Transformed (mean, std) (n, T) and noise ratio (n,) of cells `idx`, from the memo;
+        cells not predicted yet are predicted first, 32,768 at a time (bounds the feature
+        matrix: NB-101's full features are 461 float32 columns)."""
         memo = self.__dict__.get("_memo")
         if memo is None:
-            size = int(get_space(self.space).size)
-            parts = []
-            for lo in range(0, size, 32768):  # chunks bound the feature matrix (NB-101: 423,624)
-                X = self._X(np.arange(lo, min(size, lo + 32768)))
-                parts.append((*self.model_.predict_t(X), self.model_.noise_ratio(X)))
-            memo = tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
+            size, T = int(get_space(self.space).size), self.T
+            memo = {
+                "mt": np.zeros((size, T)),
+                "st": np.zeros((size, T)),
+                "g": np.zeros(size),
+                "done": np.zeros(size, bool),
+            }
             self._memo = memo
-        return memo
+        new = np.unique(idx[~memo["done"][idx]])
+        for lo in range(0, len(new), _MEMO_CHUNK):
+            part = new[lo : lo + _MEMO_CHUNK]
+            X = self._X(part)
+            memo["mt"][part], memo["st"][part] = self.model_.predict_t(X)
+            memo["g"][part] = self.model_.noise_ratio(X)
+            memo["done"][part] = True
+        return memo["mt"][idx], memo["st"][idx], memo["g"][idx]
 
     def predict(
         self, archs: object, *, include_noise: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) float64 (n, T) curves of the cells (see `CurveModel.predict`)."""
-        idx = self._indices(archs)
-        mt, st, g = (a[idx] for a in self._memo_all())
+        mt, st, g = self._memo_rows(self._indices(archs))
         m = self.model_
         if include_noise and m.noise_ is not None:
             st = np.sqrt(st**2 + g[:, None] * m.noise_["sd"] ** 2)
@@ -598,8 +656,7 @@ class CurveSurrogate:
 
     def sample(self, archs: object, rng: np.random.Generator) -> np.ndarray:
         """One single-run curve per cell, float64 (n, T) (see `CurveModel.sample`)."""
-        idx = self._indices(archs)
-        mt, _, g = (a[idx] for a in self._memo_all())
+        mt, _, g = self._memo_rows(self._indices(archs))
         m = self.model_
         if m.noise_ is None:
             m.sample(np.zeros((0, m.n_features_in_)), rng)  # raises the explanation
@@ -617,6 +674,7 @@ class CurveSurrogate:
                     "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
                 },
                 "space": self.space,
+                "hps": self.hps,
             },
         )
 
@@ -636,7 +694,13 @@ class CurveSurrogate:
             raise ModelFormatError(
                 f"{path}: feature set {features!r} differs from this version's; refit the model"
             )
-        return cls(features=features, space=space, _model=CurveModel.load(path))
+        hps = m.get("hps")
+        if hps is not None and not (isinstance(hps, list) and all(isinstance(h, str) for h in hps)):
+            raise ModelFormatError(f"{path}: 'hps' must be a list of schedule names, got {hps!r}")
+        out = cls(features=features, space=space, hps=hps, _model=CurveModel.load(path))
+        if hps is not None and len(hps) != out.T:
+            raise ModelFormatError(f"{path}: {len(hps)} schedules for {out.T} curve positions")
+        return out
 
 
 def curves_from_table(
@@ -649,6 +713,45 @@ def curves_from_table(
     return idx.astype(np.int64), arr[idx]
 
 
+def budget_curves_from_table(
+    table: Any, dataset: str, metric: str
+) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
+    """Curves across a dataset's training schedules, each one budget (NB-101: hp 4/12/36/108).
+
+    Position j of a curve is the final recorded value of schedule ``hps[j]`` (its last
+    `epoch_values` entry is the budget); schedules are ordered by budget. Seeds are matched by
+    their recorded id (NB-101 trains every budget separately, so a seed's values at two budgets
+    are two runs).
+
+    Returns:
+        (cell indices (n,), curves (n, S, B) float64, hps, budgets) over the cells that have a
+        value at every budget; S is the union of the schedules' seeds (NaN where a seed lacks a
+        run).
+
+    Raises:
+        SurrogateNBError: fewer than two schedules, or two with the same budget.
+    """
+    hps = list(table.hps(dataset))
+    budget = {h: float(table.epoch_values(dataset, h)[-1]) for h in hps}
+    if len(hps) < 2 or len(set(budget.values())) != len(hps):
+        raise SurrogateNBError(
+            f"{dataset!r} has schedules {budget} (hp: final epoch); budget curves need two or "
+            "more with different final epochs; pass hp= to model one schedule's epochs"
+        )
+    hps.sort(key=budget.__getitem__)
+    seeds = sorted({int(s) for h in hps for s in table.seeds(dataset, h)})
+    slot = {s: k for k, s in enumerate(seeds)}
+    Y = None
+    for j, h in enumerate(hps):
+        arr = np.asarray(table.array(dataset, metric, h))  # (N, S_h, T_h)
+        if Y is None:
+            Y = np.full((len(arr), len(seeds), len(hps)), np.nan)
+        for k, seed in enumerate(table.seeds(dataset, h)):
+            Y[:, slot[int(seed)], j] = arr[:, k, -1]
+    idx = np.flatnonzero(np.isfinite(Y).any(axis=1).all(axis=1)).astype(np.int64)
+    return idx, Y[idx], hps, [budget[h] for h in hps]
+
+
 def fit_curve_from_table(
     table: Any,
     dataset: str,
@@ -656,21 +759,33 @@ def fit_curve_from_table(
     hp: str | None = None,
     *,
     rng: np.random.Generator,
-    design: str = "epoch",
+    design: str | None = None,
     cells: np.ndarray | None = None,
     **kwargs: Any,
 ) -> tuple[CurveSurrogate, np.ndarray]:
-    """Fit a `CurveSurrogate` on a table's per-seed curves of `metric`.
+    """Fit a `CurveSurrogate` on a table's per-seed curves of `metric`, with the features of
+    the table's space.
 
     Args:
         table: a `Benchmark`.
-        cells: train on these cells only (None: every cell with a whole run).
+        hp: the schedule whose epochs are the curve; None with a dataset of several schedules
+            (NB-101's budgets): the curve runs across them (`budget_curves_from_table`).
+        design: ``"epoch"`` or ``"svd"``; None: the better one measured for the kind of curve
+            (``"svd"`` across budgets, ``"epoch"`` over epochs; module docstring).
+        cells: train on these cells only (None: every cell with a whole curve).
         **kwargs: `CurveSurrogate` / `CurveModel` arguments.
 
     Returns:
         (fitted surrogate, its training cells).
     """
-    idx, Y = curves_from_table(table, dataset, metric, hp)
+    if hp is None and len(table.hps(dataset)) > 1:
+        idx, Y, hps, budgets = budget_curves_from_table(table, dataset, metric)
+        kwargs.setdefault("fidelities", budgets)
+        kwargs["hps"] = hps
+        design = design or "svd"
+    else:
+        idx, Y = curves_from_table(table, dataset, metric, hp)
+        design = design or "epoch"
     if cells is not None:
         pick = np.isin(idx, np.asarray(cells, np.int64))
         idx, Y = idx[pick], Y[pick]
@@ -685,11 +800,12 @@ def curve_benchmark(
     hp: str | None = None,
     *,
     rng: np.random.Generator,
-    design: str = "epoch",
+    design: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """A `SurrogateBenchmark` with one `CurveSurrogate` per metric, fitted on every table cell
-    with a whole run (it answers ``query(..., epoch=e)`` and ``curve``)."""
+    with a whole curve (it answers ``query(..., epoch=e)`` and ``curve``; with ``hp=None`` on
+    NB-101's budgets, ``query(..., hp="36")`` as the table). See `fit_curve_from_table`."""
     from surrogate_nb.regressors.benchmark import SurrogateBenchmark
 
     metrics = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))

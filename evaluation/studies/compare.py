@@ -138,8 +138,9 @@ def compare_study(
         signal_seed: None (default): the signal is the table's mean over seeds and the
             surrogate's mean prediction (deterministic, like-for-like); "sample": a random seed
             per query on the table and a noisy draw from the surrogate.
-        cost_epochs: charge our single-fidelity optimizers this many epochs per evaluation
-            (e.g. NB201's 12-epoch search protocol) instead of the table's T.
+        cost_epochs: charge single-fidelity methods (ours and syne-tune's RS, REA, TPE, BORE)
+            this many epochs per evaluation (e.g. NB201's 12-epoch search protocol) instead of
+            the table's T; their signal stays the last epoch's (`evaluation.runners`).
 
     Returns:
         The `CompareResult` (also `summary.json`).

@@ -67,6 +67,14 @@ def fit_cmd(
         "-o",
         help="Model directory to write (JSON manifest + the library's own model files).",
     ),
+    curve: str | None = typer.Option(
+        None,
+        "--curve",
+        help="Fit a learning-curve surrogate instead (design 'epoch', 'svd', or 'auto': svd "
+        "across budgets, epoch over epochs, the better measured): every epoch of --hp, or with "
+        "--hp all every budget of NB-101 (regressors.curve); `snb export` writes one for "
+        "syne-tune.",
+    ),
 ) -> None:
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
@@ -78,6 +86,11 @@ def fit_cmd(
     prototype = make_surrogate(model, tune_trials=tune)
     b = Benchmark.open(table)
     rng = np.random.default_rng(seed)
+    if curve is not None:
+        _fit_curve(
+            b, dataset, metric, None if hp == "all" else hp, model, curve, train_size, rng, out
+        )
+        return
     hps = sorted(b.hps(dataset), key=lambda x: (len(x), x)) if hp == "all" else [hp]
     fitted = {}
     for h in hps:
@@ -108,6 +121,40 @@ def fit_cmd(
     console.print(
         f"wrote [bold]{path}[/]: {model} on {len(fit.train)} cells of {dataset}/{metric}, "
         f"std scale {fit.surrogate.std_scale_:.3g}"
+    )
+
+
+def _fit_curve(b, dataset, metric, hp, model, design, train_size, rng, out: Path) -> None:
+    """`snb fit --curve`: a `CurveSurrogate` saved as a one-key `SurrogateBenchmark`."""
+    from surrogate_nb.cli._progress import Reporter
+    from surrogate_nb.errors import UnknownKeyError
+    from surrogate_nb.regressors.curve import DESIGNS, curve_benchmark
+
+    if design not in (*DESIGNS, "auto"):
+        raise UnknownKeyError("--curve design", design, [*DESIGNS, "auto"])
+    cells = None
+    if train_size is not None:
+        have = b.to_xy(dataset, metric, hp=hp if hp is not None else b.hps(dataset)[0])[0]
+        cells = rng.choice(have, min(train_size, len(have)), replace=False)
+    with Reporter(f"fit {model} curves ({design})") as bar:
+        bar.stage(f"fitting {dataset}/{metric} curves ...")
+        sb = curve_benchmark(
+            b,
+            dataset,
+            metric,
+            hp,
+            rng=rng,
+            design=None if design == "auto" else design,
+            model=model,
+            cells=cells,
+        )
+    s = next(iter(sb.surrogates.values()))
+    design = s.model_.design
+    path = sb.save(out)
+    what = f"budgets {s.hps}" if s.hps is not None else f"{s.T} epochs"
+    console.print(
+        f"wrote [bold]{path}[/]: {model} curve surrogate ({design}) of {dataset}/{metric}, {what}, "
+        f"{s.model_.n_train_} cells"
     )
 
 

@@ -1,0 +1,199 @@
+"""A learning-curve surrogate sampled at every cell, written in syne-tune's blackbox format.
+
+`export_surrogate_blackbox(surrogate_benchmark, out)` predicts every cell of the space with each
+`CurveSurrogate` of a `SurrogateBenchmark` and writes the result with syne-tune's own
+``serialize`` (one task per dataset), so ``syne_tune.blackbox_repository.blackbox_tabular
+.deserialize(out)`` reads it as it reads a table export (`hpo.export_blackbox`): configurations
+``hp_x0..hp_x5`` (NB201 op names), fidelity ``epochs`` = 1..T, objectives ``metric_<name>`` per
+metric plus ``metric_elapsed_time`` (per-epoch train time × epochs).
+
+Seeds: by default one, the predicted seed-mean curve; ``samples=K`` writes K single-run curves
+drawn from the surrogate's noise model instead (syne-tune then picks one per evaluation, as on a
+table with K seeds). Training time comes from the table the surrogate benchmark holds (or
+``table=``): a cell the table lacks gets the median per-epoch time of the cells it has (the count
+is recorded in the metadata). Only spaces of at most `MAX_CELLS` cells are exported: NB201's
+15,625 cells at 12 epochs, two metrics, took 95 s (the default models' predictions dominate) and
+2.2 MB (6.5 MB with 3 drawn seeds) on a shared 2-core CPU (`benchmarks/export_surrogate.py`);
+NB-101's 423,624 cells are refused (predicting them all took 4-5 min with one default model,
+`benchmarks/curve_surrogate.py`, and the export's configuration encoding is NB201's).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
+from surrogate_nb.evaluation.hpo import (
+    EDGE_KEYS,
+    ELAPSED,
+    FIDELITY,
+    config_of,
+    config_space,
+    require_syne_tune,
+)
+from surrogate_nb.regressors.curve import CurveSurrogate
+from surrogate_nb.space import Arch
+
+#: Largest space exported cell by cell (NB201: 15,625; NB-101's 423,624 are refused).
+MAX_CELLS = 50_000
+
+
+def _curve_keys(bench: Any, dataset: str, metrics: Sequence[str] | None, hp: str | None) -> dict:
+    """{metric: (hp key, CurveSurrogate)} of `dataset`'s per-epoch curve surrogates."""
+    found: dict[str, tuple[str | None, CurveSurrogate]] = {}
+    for (d, m, h), s in bench.surrogates.items():
+        if d != dataset or not isinstance(s, CurveSurrogate) or s.hps is not None:
+            continue
+        if hp is not None and h not in (None, str(hp)):
+            continue
+        if metrics is not None and m not in metrics:
+            continue
+        if m in found:
+            raise UnknownKeyError(
+                "hp", hp, sorted({str(h), str(found[m][0])}), f"{dataset}/{m} has several; pass hp"
+            )
+        found[m] = (h, s)
+    if not found:
+        raise UnknownKeyError(
+            "curve surrogate",
+            f"{dataset}/{','.join(metrics) if metrics else '*'}",
+            [
+                f"{d}/{m}/{h}"
+                for (d, m, h), s in bench.surrogates.items()
+                if isinstance(s, CurveSurrogate)
+            ],
+            "exporting needs a per-epoch learning-curve surrogate (regressors.curve)",
+        )
+    missing = sorted(set(metrics or ()) - set(found))
+    if missing:
+        raise UnknownKeyError("metric", missing[0], sorted(found), f"curve surrogates of {dataset}")
+    return found
+
+
+def _per_epoch_seconds(table: Any, dataset: str, hp: str | None, n: int) -> tuple[np.ndarray, int]:
+    """(per-epoch train time of every cell, how many were imputed by the median)."""
+    if table is None:
+        raise SurrogateNBError(
+            "the surrogate records no training time: pass the table it was fitted on "
+            "(table=, or --table) for syne-tune's simulated time"
+        )
+    total = np.asarray(table.query(np.arange(n), dataset, "train_time_s", hp=hp), np.float64)
+    per = total / table.epochs(dataset, hp)
+    ok = np.isfinite(per)
+    if not ok.any():
+        raise SurrogateNBError(
+            f"the table records no train_time_s for {dataset!r}: syne-tune's simulated time "
+            "needs it"
+        )
+    per[~ok] = float(np.median(per[ok]))
+    return per, int((~ok).sum())
+
+
+def export_surrogate_blackbox(
+    bench: Any,
+    out: str | os.PathLike,
+    *,
+    datasets: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    hp: str | None = None,
+    table: Any | None = None,
+    samples: int = 0,
+    rng: np.random.Generator | None = None,
+    max_cells: int = MAX_CELLS,
+) -> Path:
+    """Write a surrogate's predictions at every cell in syne-tune's blackbox format.
+
+    Args:
+        bench: a `SurrogateBenchmark` holding per-epoch `CurveSurrogate`s.
+        out: the folder to write (created; existing files in it are replaced).
+        datasets: datasets to export (default every one with a curve surrogate).
+        metrics: metrics to export (default every curve surrogate of the dataset).
+        hp: the schedule, when a dataset has curve surrogates for several.
+        table: the table giving training times (default ``bench.table``).
+        samples: 0: one seed, the predicted mean curve; K > 0: K noise-model draws (needs rng).
+        rng: randomness of the draws.
+        max_cells: refuse a larger space.
+
+    Returns:
+        The folder.
+
+    Raises:
+        SurrogateNBError: a space over `max_cells` cells, no training time, draws without rng.
+        UnknownKeyError: no curve surrogate for a dataset / metric.
+    """
+    space = bench.space
+    n = int(space.size or 0)
+    if not 0 < n <= max_cells:
+        raise SurrogateNBError(
+            f"space {space.name} has {n:,} cells: exporting a surrogate at every cell is limited "
+            f"to {max_cells:,} (NB201's 15,625)"
+        )
+    if space.name != "nb201":
+        raise SurrogateNBError(
+            f"space {space.name}: the syne-tune export encodes NB201 cells only (hp_x0..hp_x5)"
+        )
+    if samples < 0 or (samples > 0 and not isinstance(rng, np.random.Generator)):
+        raise SurrogateNBError(
+            f"samples={samples}: 0 (mean curves) or K > 0 noise-model draws with "
+            "rng=np.random.default_rng(seed)"
+        )
+    require_syne_tune()
+    import pandas as pd
+    from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular, serialize
+    from syne_tune.config_space import randint
+
+    table = table if table is not None else getattr(bench, "table", None)
+    datasets = list(datasets or sorted({d for d, _, _ in bench.surrogates}))
+    cells = np.arange(n, dtype=np.int64)
+    hps = pd.DataFrame([config_of(Arch.from_index(int(i))) for i in cells], columns=list(EDGE_KEYS))
+    bbs, meta = {}, {}
+    for d in datasets:
+        found = _curve_keys(bench, d, metrics, hp)
+        Ts = {s.T for _, s in found.values()}
+        if len(Ts) != 1:
+            raise SurrogateNBError(f"{d}: curve surrogates of different lengths {sorted(Ts)}")
+        T = Ts.pop()
+        key_hp = next(iter(found.values()))[0]
+        cols = []
+        for _, s in found.values():
+            if samples:
+                draws = [s.sample(cells, rng) for _ in range(samples)]
+                cols.append(np.stack(draws, axis=1))  # (n, K, T)
+            else:
+                cols.append(s.predict(cells)[0][:, None, :])  # (n, 1, T)
+        per, imputed = _per_epoch_seconds(table, d, key_hp, n)
+        S = cols[0].shape[1]
+        elapsed = per[:, None, None] * np.arange(1, T + 1)
+        cols.append(np.broadcast_to(elapsed, (n, S, T)))
+        names = [f"metric_{m}" for m in found] + [f"metric_{ELAPSED}"]
+        bbs[d] = BlackboxTabular(
+            hyperparameters=hps,
+            configuration_space=config_space(),
+            fidelity_space={FIDELITY: randint(1, T)},
+            objectives_evaluations=np.stack(cols, axis=3).astype(np.float32),
+            fidelity_values=np.arange(1, T + 1),
+            objectives_names=names,
+        )
+        meta[d] = {"hp": key_hp, "metrics": list(found), "elapsed_time_imputed_cells": imputed}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    serialize(
+        bbs,
+        str(out),
+        metadata={
+            "source": "surrogate-nb",
+            "kind": "curve-surrogate predictions at every cell",
+            "seeds": "predicted mean curve" if not samples else f"{samples} noise-model draws",
+            "surrogate": str(getattr(bench, "path", None) or ""),
+            "table": str(getattr(table, "path", "") or ""),
+            "space": space.name,
+            "cells": n,
+            "tasks": meta,
+        },
+    )
+    return out

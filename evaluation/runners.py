@@ -4,10 +4,11 @@ Every method is an object with the same `run(...)` contract (`BaseOptimizer.run`
 through `SyneTuneMethod`), so studies take instances of either.
 
 Names: the keys of `surrogate_nb.evaluation.optimizers.OPTIMIZERS` (ours) and of
-`surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``; they need the ``hpo``
-extra). Every run returns a `Trajectory` under the same cost model: simulated seconds = the table's
-per-epoch training time × the epochs the method actually trains (single-fidelity methods: the
-table's T, or `cost_epochs` for ours).
+`surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``, incl. its SMAC3 wrapper
+``st_smac``, and ``dehb``; they need the ``hpo`` extra). Every run returns a `Trajectory` under
+the same cost model: simulated seconds = the training time of what the method actually trains
+(per-epoch time × epochs on a curve benchmark; a budget's own training time on NB-101's
+independent budgets; single-fidelity methods: the table's T, or `cost_epochs` for ours).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.evaluation.hpo import SCHEDULERS, require_syne_tune, run_syne_tune
+from surrogate_nb.evaluation.hpo import SCHEDULERS, require_method, run_syne_tune
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
     BaseOptimizer,
@@ -37,9 +38,9 @@ def method_names() -> list[str]:
 
 def check_method(name: str) -> None:
     """Raise `UnknownKeyError` for an unknown name, `MissingExtraError` for a syne-tune one
-    without the extra."""
+    (or SMAC3 / DEHB) without the extra."""
     if name in SCHEDULERS:
-        require_syne_tune()
+        require_method(name)
     elif name not in OPTIMIZERS:
         raise UnknownKeyError("optimizer", name, method_names())
 
@@ -85,7 +86,7 @@ class SyneTuneMethod:
         cost_epochs: int | None = None,
     ) -> Trajectory:
         """One simulated run (``cost_epochs`` does not apply: schedulers pick their epochs)."""
-        require_syne_tune()
+        require_method(self.name)
         return run_syne_tune(
             self.name,
             benchmark,

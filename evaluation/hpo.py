@@ -215,8 +215,8 @@ def fidelity_plan(
     """``(kind, fidelity values, target hp)`` of a blackbox (module docstring).
 
     ``"auto"`` is ``"epochs"`` when the benchmark answers T > 1 epochs of `hp`, else
-    ``"budgets"`` when it answers several numeric budgets up to `hp` (``"final"`` for a
-    single-fidelity method), else ``"epochs"`` with T = 1.
+    ``"budgets"`` when it answers several numeric budgets up to `hp` and the method is
+    multi-fidelity, else ``"final"`` when `hp` is a numeric budget, else ``"epochs"`` with T = 1.
 
     Raises:
         UnknownKeyError: an unknown `fidelity`, or ``"budgets"`` where there are none.
@@ -228,10 +228,14 @@ def fidelity_plan(
         hp = str(budgets[-1])
     if fidelity == "auto":
         T = _epochs(benchmark, dataset, hp)
-        if T > 1 or len(budgets) < 2:
+        if T > 1:
             fidelity = "epochs"
+        elif len(budgets) > 1 and multi_fidelity:
+            fidelity = "budgets"
+        elif hp is not None and str(hp).isdigit() and int(hp) in budgets:
+            fidelity = "final"  # one budget's final value (e.g. NB-101 at 108 epochs)
         else:
-            fidelity = "budgets" if multi_fidelity else "final"
+            fidelity = "epochs"
     if fidelity == "epochs":
         return "epochs", list(range(1, _epochs(benchmark, dataset, hp) + 1)), hp
     if hp is None or not str(hp).isdigit() or int(hp) not in budgets:
@@ -398,6 +402,8 @@ def to_blackbox(
                 kw: dict[str, Any] = {}
                 if sample:
                     kw = {"seed": "sample", "rng": np.random.default_rng([int(run_seed), key])}
+                if T == 1:  # a final value only (a final-epoch surrogate answers no curve)
+                    return np.asarray([self.benchmark.query(arch, dataset, m, hp=hp, **kw)])
                 return np.asarray(self.benchmark.curve(arch, dataset, m, hp=hp, **kw), float)
             out = []
             for k, b in enumerate(fids):

@@ -89,6 +89,9 @@ def test_budgets_are_independent_trainings_each_charged_its_own_time(st, nb101_i
     assert fidelity_plan(bench, DS, SIGNAL, HP) == ("budgets", [4, 12, 36, 108], HP)
     assert fidelity_plan(bench, DS, SIGNAL, HP, multi_fidelity=False) == ("final", [108], HP)
     assert fidelity_plan(bench, DS, SIGNAL, "36")[1] == [4, 12, 36]
+    one = BudgetNB101()
+    one.hps = lambda dataset: ["108"]  # a benchmark of the target budget only
+    assert fidelity_plan(one, DS, SIGNAL, HP) == ("final", [108], HP)
     cell = NB101.sample(np.random.default_rng(3))
     bb = to_blackbox(bench, DS, SIGNAL, HP)
     from surrogate_nb.evaluation.hpo import config_of

@@ -200,3 +200,28 @@ def test_optimizers_study_takes_bohb_and_dehb_arms(st, nb101_index, tmp_path):
     assert rows["random_search"]["evaluations (mean)"] == 20
     assert rows["st_bohb"]["evaluations (mean)"] > 20  # trials, most stopped at low budgets
     assert (tmp_path / "report.md").is_file()
+
+
+def test_cli_study_optimizers_runs_bohb_and_dehb_on_an_nb101_table(st, nb101_1k, tmp_path):
+    pytest.importorskip("dehb")
+    import json
+
+    from typer.testing import CliRunner
+
+    from surrogate_nb.cli import app
+    from tests.conftest import NB101_DIR  # present: the nb101_1k fixture skips otherwise
+
+    run = CliRunner().invoke
+    res = run(app, ["import", str(NB101_DIR / "data-1k.json"), "--out", str(tmp_path / "t")])
+    assert res.exit_code == 0, res.output
+    args = ["study", "optimizers", "-t", str(tmp_path / "t"), "--space", "nb101", "--hp", "108"]
+    args += ["--model", "table", "--runs", "2", "--budget", "2e4", "--out", str(tmp_path / "o")]
+    for m in ("random_search", "st_bohb", "dehb"):
+        args += ["--optimizers", m]
+    res = run(app, args)
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "o" / "summary.json").read_text())["rows"]
+    evals = {r["optimizer"]: r["evaluations (mean)"] for r in rows}
+    assert set(evals) == {"random_search", "st_bohb", "dehb"}
+    # ~2,000 s per 108-epoch training: random search affords ~10; BOHB and DEHB more, cheaper
+    assert evals["random_search"] < evals["st_bohb"] and evals["random_search"] < evals["dehb"]

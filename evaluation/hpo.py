@@ -469,6 +469,8 @@ def _quiet_syne_tune(folder: Path):
             # its schedulers (and SMAC's, DEHB's) are not the user's to act on
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
+            # BOHB's KDE (statsmodels) divides by zero for a parameter with one level in its data
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="statsmodels")
             yield
     finally:
         for lg, lvl in zip(loggers, levels):

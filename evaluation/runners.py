@@ -4,14 +4,16 @@ Every method is an object with the same `run(...)` contract (`BaseOptimizer.run`
 through `SyneTuneMethod`), so studies take instances of either.
 
 Names: the keys of `surrogate_nb.evaluation.optimizers.OPTIMIZERS` (ours) and of
-`surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``; they need the ``hpo``
-extra). Every run returns a `Trajectory` under the same cost model: simulated seconds = the table's
-per-epoch training time × the epochs the method actually trains (single-fidelity methods: the
-table's T, or `cost_epochs`). ``cost_epochs=N`` charges a single-fidelity method N epochs per
-evaluation and leaves its signal what the benchmark records for the schedule (the last epoch,
-`BaseOptimizer.run`): for syne-tune's RandomSearch, REA, TPE and BORE the blackbox then has one
-fidelity step, valued at the last epoch and costing N epochs (`ChargedEpochs`), so they are
-charged and see exactly what ours do. Multi-fidelity methods pay the epochs they train.
+`surrogate_nb.evaluation.hpo.SCHEDULERS` (syne-tune's, prefixed ``st_``, incl. its SMAC3 wrapper
+``st_smac``, and ``dehb``; they need the ``hpo`` extra). Every run returns a `Trajectory` under
+the same cost model: simulated seconds = the training time of what the method actually trains
+(per-epoch time × epochs on a curve benchmark; a budget's own training time on NB-101's
+independent budgets; single-fidelity methods: the table's T, or `cost_epochs`).
+``cost_epochs=N`` charges a single-fidelity method N epochs per evaluation and leaves its signal
+what the benchmark records for the schedule (the last epoch, `BaseOptimizer.run`): for
+syne-tune's RandomSearch, REA, TPE and BORE the blackbox then has one fidelity step, valued at
+the last epoch and costing N epochs (`ChargedEpochs`), so they are charged and see exactly what
+ours do. Multi-fidelity methods pay the epochs they train.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
-from surrogate_nb.evaluation.hpo import SCHEDULERS, require_syne_tune, run_syne_tune
+from surrogate_nb.evaluation.hpo import SCHEDULERS, require_method, run_syne_tune
 from surrogate_nb.evaluation.optimizers import (
     OPTIMIZERS,
     BaseOptimizer,
@@ -43,9 +45,9 @@ def method_names() -> list[str]:
 
 def check_method(name: str) -> None:
     """Raise `UnknownKeyError` for an unknown name, `MissingExtraError` for a syne-tune one
-    without the extra."""
+    (or SMAC3 / DEHB) without the extra."""
     if name in SCHEDULERS:
-        require_syne_tune()
+        require_method(name)
     elif name not in OPTIMIZERS:
         raise UnknownKeyError("optimizer", name, method_names())
 
@@ -92,7 +94,7 @@ class SyneTuneMethod:
     ) -> Trajectory:
         """One simulated run; ``cost_epochs`` charges a single-fidelity scheduler that many
         epochs per evaluation (module docstring; multi-fidelity ones pick their epochs)."""
-        require_syne_tune()
+        require_method(self.name)
         charged = benchmark
         if cost_epochs is not None and not self.multi_fidelity:
             charged = ChargedEpochs(benchmark, cost_epochs)

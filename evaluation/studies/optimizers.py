@@ -2,12 +2,14 @@
 
 The NB-101 paper's experiment (Ying et al. 2019, fig. 7), on any benchmark of any space: each
 optimizer runs `runs` times under the same simulated budget (`surrogate_nb.evaluation.search`,
-which ``snb search`` also uses); an evaluation is charged the
-benchmark's training time of that cell (a `SurrogateBenchmark` predicts it with a train-time
-surrogate when it has one). Regret at time t is the benchmark's optimum of the report metric
-minus the incumbent's report value (mean over seeds, or the surrogate mean). The report shows
-mean regret ± standard error over runs vs time (log-log), the final regrets, and a verdict per
-optimizer against random search (one-sided Mann-Whitney U on final regret, p < 0.05).
+which ``snb search`` also uses); an evaluation is charged the benchmark's training time of that
+cell (a `SurrogateBenchmark` predicts it with a train-time surrogate when it has one);
+multi-fidelity methods (syne-tune's BOHB, DEHB) are charged the training time of each budget
+they train (`surrogate_nb.evaluation.hpo`). Regret at time t is the benchmark's optimum of the
+report metric minus the incumbent's report value (mean over seeds, or the surrogate mean). The
+report shows mean regret ± standard error over runs vs time (log-log), the final regrets, and a
+verdict per optimizer against random search (one-sided Mann-Whitney U on final regret,
+p < 0.05).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import PALETTE, Report
+from surrogate_nb.evaluation.runners import SyneTuneMethod, evaluations
 from surrogate_nb.evaluation.search import search
 
 Progress = Callable[[int, int], None]
@@ -103,7 +106,7 @@ def optimizers_study(
     metric: str,
     hp: str | None,
     *,
-    optimizers: Sequence[BaseOptimizer],
+    optimizers: Sequence[BaseOptimizer | SyneTuneMethod],
     runs: int,
     budget_s: float,
     rng: np.random.Generator,
@@ -119,7 +122,8 @@ def optimizers_study(
     Args:
         benchmark: a `Benchmark` or `SurrogateBenchmark` (query/cost/space).
         dataset, metric, hp: the search signal.
-        optimizers: optimizer instances (each runs `runs` times from fresh state).
+        optimizers: optimizer instances (each runs `runs` times from fresh state): ours, or
+            syne-tune's / SMAC3 / DEHB through `SyneTuneMethod` (`runners.make_method`).
         runs: independent runs per optimizer (run r of every optimizer uses child r of `rng`).
         budget_s: simulated seconds of training per run.
         rng: the only source of randomness.
@@ -166,7 +170,7 @@ def optimizers_study(
     for name, trajs in found.trajectories.items():
         regret[name] = optimum - np.vstack([t.at(grid) for t in trajs])
         final[name] = np.asarray([optimum - t.final_report for t in trajs])
-        evals[name] = np.asarray([len(t) for t in trajs])
+        evals[name] = np.asarray([evaluations(t) for t in trajs])  # trials, not rung reports
     result = OptimizerStudyResult(optimum, grid, regret, final, evals, seconds_per_run=seconds)
     result.verdicts = _verdicts(final, "random_search")
     result.report = _write_report(result, out, title, dataset, metric, report_metric, hp, budget_s)

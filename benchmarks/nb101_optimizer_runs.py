@@ -147,11 +147,9 @@ def main() -> None:
     bench, hp = study_benchmark(
         table, args.dataset, args.metric, args.hp, "lgb", multi=multi, fit_rng=fit_rng
     )
-    # build every surrogate's memo of all cells here (a memo waits for the 9th small request):
-    # forked workers then only look values up; LightGBM's OpenMP deadlocks in a forked child
-    for surrogate in getattr(bench, "surrogates", {}).values():
-        for _ in range(9):
-            surrogate.predict([0])
+    # every surrogate's memo of all cells, built here: forked workers then only look values up
+    # (LightGBM's OpenMP deadlocks in a forked child)
+    bench.memoise()
     optimum = space_optimum(bench, args.dataset, args.metric, hp)
     print(f"surrogate benchmark ready in {time.perf_counter() - t0:.0f} s; optimum {optimum:.3f}")
     _STATE.update(

@@ -8,8 +8,8 @@ single-cell query in microseconds. One run; wall seconds.
 ``--model gin`` measures the graph-network surrogate instead (fitted with few optimizer steps:
 its prediction cost does not depend on them).
 
-Run: ``.venv/bin/python benchmarks/nb101_surrogate_memo.py [--json PATH] [--model lgb|gin]``. Prints a table, then
-one JSON line.
+Run: ``.venv/bin/python benchmarks/nb101_surrogate_memo.py [--json PATH] [--model lgb|gin]``.
+Prints a table, then one JSON line.
 """
 
 from __future__ import annotations

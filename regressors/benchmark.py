@@ -309,6 +309,14 @@ class SurrogateBenchmark:
 
     # ---- persistence --------------------------------------------------------------------------
 
+    def memoise(self) -> SurrogateBenchmark:
+        """Predict every cell now with each final-value surrogate (`Surrogate.memoise`; curve
+        surrogates fill their memo per cell as asked). Returns self."""
+        for s in self.surrogates.values():
+            if isinstance(s, Surrogate):
+                s.memoise()
+        return self
+
     def save(self, path: str | os.PathLike) -> Path:
         """A directory with one saved `Surrogate` per key plus ``surrogates.json`` (the keys)."""
         path = Path(path)

@@ -376,16 +376,32 @@ class Surrogate:
                 mt, st = self.regressor_.predict(self._X(idx))
                 return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         if memo is None or memo[0] is not self.regressor_:  # first call, or refitted / loaded
-            size = int(get_space(self.space).size)
-            mt = np.empty(size, np.float64)
-            st = np.empty(size, np.float64)
-            for lo in range(0, size, _MEMO_CHUNK):
-                part = np.arange(lo, min(size, lo + _MEMO_CHUNK))
-                mt[part], st[part] = self.regressor_.predict(self._X(part))
-            memo = (self.regressor_, mt, st)
-            self._memo = memo
+            memo = self._build_memo()
         idx = self._indices(archs)
         return memo[1][idx], memo[2][idx] * self.std_scale_
+
+    def _build_memo(self) -> tuple[BaseRegressor, np.ndarray, np.ndarray]:
+        size = int(get_space(self.space).size)
+        mt = np.empty(size, np.float64)
+        st = np.empty(size, np.float64)
+        for lo in range(0, size, _MEMO_CHUNK):
+            part = np.arange(lo, min(size, lo + _MEMO_CHUNK))
+            mt[part], st[part] = self.regressor_.predict(self._X(part))
+        self._memo = (self.regressor_, mt, st)
+        return self._memo
+
+    def memoise(self) -> Surrogate:
+        """Predict every cell of the space now (otherwise a large space waits for the
+        `_DIRECT_CALLS`-th small request); later predictions are lookups. Returns self.
+
+        Do this before forking worker processes: they then share the memo, and LightGBM's
+        OpenMP runtime can hang when first used in a forked child.
+        """
+        self._check_fitted()
+        memo = self.__dict__.get("_memo")
+        if memo is None or memo[0] is not self.regressor_:
+            self._build_memo()
+        return self
 
     def predict(self, archs: object) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) float64 arrays (n,) for `archs`, in the units of the fitted y.

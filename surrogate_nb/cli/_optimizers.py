@@ -145,8 +145,5 @@ def study_benchmark(
             for m, h, key in targets:
                 fit = fit_from_table(b, dataset, m, h, rng=fit_rng, surrogate=prototype)
                 fitted[(dataset, m, key)] = fit.surrogate
-            bench = SurrogateBenchmark(fitted, table=b)
-            for m, _, key in targets:
-                if m == metric:
-                    bench.query(0, dataset, metric, hp=key)  # memoise every cell once
+            bench = SurrogateBenchmark(fitted, table=b).memoise()
     return bench, hp

@@ -128,8 +128,10 @@ def main() -> None:
                 walls.append(time.perf_counter() - t)
                 regrets.append(best[side] - traj.final_report)
                 evals.append(evaluations(traj))
-                # syne-tune: one row per epoch trained; ours: one row per evaluation of e epochs
-                epochs.append(len(traj) if traj.meta.get("library") else int(np.sum(traj.epochs)))
+                # syne-tune: one row per epoch trained; ours and DEHB: one row per evaluation
+                # of e epochs (DEHB never resumes a training)
+                per_epoch = traj.meta.get("library") == "syne-tune"
+                epochs.append(len(traj) if per_epoch else int(np.sum(traj.epochs)))
                 anytime.append(best[side] - traj.at(grid))
             r = np.asarray(regrets, float)
             results.setdefault(method, {})[side] = {

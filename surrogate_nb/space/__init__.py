@@ -1,4 +1,4 @@
-"""Search spaces: NB201 (`Arch`) and NB-101 (`Cell`); DARTS plugs in as a further `SearchSpace`.
+"""Search spaces: NB201 (`Arch`), NB-101 (`Cell`) and DARTS / NB301 (`Genome`).
 
 Everything above this layer holds cells as values of their space and talks to the space through
 `get_space(name)` (index <-> cell, parsing, features, sampling, mutation, network); tables and
@@ -7,6 +7,8 @@ saved models record the space's name.
 
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space.darts import Genome
+from surrogate_nb.space.darts_space import DARTS, DartsSpace
 from surrogate_nb.space.nb101 import NB101, Cell, NB101Space
 from surrogate_nb.space.nb201 import (
     EDGES,
@@ -23,7 +25,7 @@ from surrogate_nb.space.nb201 import (
 )
 
 #: Registered spaces by name (the name stored in table manifests and model files).
-SPACES: dict[str, SearchSpace] = {NB201.name: NB201, NB101.name: NB101}
+SPACES: dict[str, SearchSpace] = {NB201.name: NB201, NB101.name: NB101, DARTS.name: DARTS}
 
 
 def get_space(name: str) -> SearchSpace:
@@ -35,6 +37,7 @@ def get_space(name: str) -> SearchSpace:
 
 
 __all__ = [
+    "DARTS",
     "EDGES",
     "NB101",
     "NB201",
@@ -45,6 +48,8 @@ __all__ = [
     "SPACES",
     "Arch",
     "Cell",
+    "DartsSpace",
+    "Genome",
     "NB101Space",
     "NB201Space",
     "SearchSpace",

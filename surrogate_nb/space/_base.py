@@ -25,7 +25,8 @@ class SearchSpace(abc.ABC, Generic[A]):
 
     Attributes:
         name: short identifier stored in table manifests ("nb201").
-        size: number of cells, or None for spaces too large to enumerate.
+        size: number of cells, or None for spaces too large to enumerate (tables of such a
+            space hold rows for the cells they have; whole-space operations refuse it).
     """
 
     name: ClassVar[str]
@@ -62,6 +63,18 @@ class SearchSpace(abc.ABC, Generic[A]):
         """One uniformly chosen neighbour (the space's mutation for evolution)."""
         options = self.neighbours(arch)
         return options[int(rng.integers(len(options)))]
+
+    @property
+    def cardinality(self) -> int:
+        """Exact number of cells (indices are 0..cardinality-1), also for a space whose `size`
+        is None because it cannot be enumerated."""
+        return int(self.size)  # type: ignore[arg-type]
+
+    @property
+    def enumerable(self) -> bool:
+        """Whether every cell can be listed (dense per-cell arrays, whole-space memos,
+        `all_archs`); False for spaces like DARTS that are indexable only."""
+        return self.size is not None
 
     def index_of(self, arch: object) -> int:
         """Index of one cell in any form `as_arch` accepts."""

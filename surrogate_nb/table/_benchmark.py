@@ -153,7 +153,11 @@ class Benchmark:
         self.manifest = manifest
         #: the search space recorded in the manifest (default "nb201")
         self.space: SearchSpace = get_space(manifest.get("space", "nb201"))
-        self._n = int(self.space.size)
+        #: indices are 0.._n-1; a space that cannot be enumerated (DARTS) gets sparse rows: one
+        #: per cell the table holds (`row_cells`), plus an all-NaN row for every other cell
+        self._n = self.space.cardinality
+        self._sparse = not self.space.enumerable
+        self._held: np.ndarray | None = None
         self.checksums = checksums_enabled() if checksums is None else bool(checksums)
         self._settings: dict[str, dict[str, _Setting]] = {}
         for info in manifest["settings"]:
@@ -303,13 +307,13 @@ class Benchmark:
     ) -> Any:
         s = self._setting(dataset, hp)
         # fast path: a plain int cell
-        if type(arch) is int and 0 <= arch < self._n:
+        if type(arch) is int and 0 <= arch < self._n and not self._sparse:
             idx: Any = arch
             scalar = True
         elif isinstance(arch, Arch) and self.space.name == "nb201":
             idx, scalar = arch.index, True
         else:
-            idx = self._indices(arch)
+            idx = self._rows(self._indices(arch))
             scalar = idx.ndim == 0
             if scalar:
                 idx = int(idx)
@@ -364,7 +368,7 @@ class Benchmark:
                 s.metrics,
                 f"{metric} is a per-trial cost: use query() or cost()",
             )
-        idx = self._indices(arch)
+        idx = self._rows(self._indices(arch))
         values, mean, _ = self._arrays(s, metric)
         if seed is None:
             out = mean[idx]
@@ -420,21 +424,42 @@ class Benchmark:
         Returns:
             ``(indices int64 (n,), y float64 (n,))``; ``seed=None`` gives per-cell means.
         """
-        y = self.query(np.arange(self._n), dataset, metric, hp=hp, epoch=epoch, seed=seed)
+        cells = self.row_cells()
+        y = self.query(cells, dataset, metric, hp=hp, epoch=epoch, seed=seed)
         keep = np.flatnonzero(np.isfinite(y))
-        return keep.astype(np.int64), y[keep]
+        return cells[keep], y[keep]
 
     def array(self, dataset: str, metric: str, hp: str | None = None) -> np.ndarray:
-        """The dense read-only array of a metric: ``(n cells, n_seeds, T)`` float32 for a curve,
-        ``(n cells, n_seeds)`` float64 for a cost; seeds in `seeds` order, NaN = not recorded."""
+        """The dense read-only array of a metric: ``(rows, n_seeds, T)`` float32 for a curve,
+        ``(rows, n_seeds)`` float64 for a cost; row k is cell ``row_cells()[k]`` (every cell of
+        an enumerable space, the held cells otherwise); seeds in `seeds` order, NaN = not
+        recorded."""
         s = self._setting(dataset, hp)
-        if metric in _COSTS:
-            return self._cost_arrays(s, metric)[0]
-        return self._arrays(s, metric)[0]
+        arrays = self._cost_arrays if metric in _COSTS else self._arrays
+        dense = arrays(s, metric)[0]
+        return dense[:-1] if self._sparse else dense
 
     def present(self, dataset: str, hp: str | None = None) -> np.ndarray:
-        """Boolean ``(n cells, n_seeds)``: which (cell, seed) trials exist in (dataset, hp)."""
-        return self._present(self._setting(dataset, hp))
+        """Boolean ``(rows, n_seeds)``: which (cell, seed) trials exist in (dataset, hp); rows as
+        in `array`."""
+        present = self._present(self._setting(dataset, hp))
+        return present[:-1] if self._sparse else present
+
+    def row_cells(self) -> np.ndarray:
+        """int64 cell index of each row of `array` / `present`: ``arange(size)`` for an
+        enumerable space, the sorted cells held in any setting for one that is not (DARTS)."""
+        if not self._sparse:
+            return np.arange(self._n, dtype=np.int64)
+        if self._held is None:
+            held = [
+                _numpy(batch.column(0)).astype(np.int64)
+                for ss in (s for hs in self._settings.values() for s in hs.values())
+                for batch in self._batches(ss, ["arch_index", "seed"])
+            ]
+            cells = np.unique(np.concatenate(held)) if held else np.zeros(0, np.int64)
+            cells.setflags(write=False)
+            self._held = cells
+        return self._held
 
     # ---- internals --------------------------------------------------------------------------
 
@@ -463,6 +488,20 @@ class Benchmark:
             if s is None:
                 raise UnknownKeyError("hp", hp, list(hs), f"for dataset {dataset!r}")
         return s
+
+    def _n_rows(self) -> int:
+        return self._n if not self._sparse else len(self.row_cells()) + 1
+
+    def _rows(self, idx: Any) -> Any:
+        """Row of each cell index in the dense arrays (sparse: the last row, all NaN, for cells
+        the table does not hold)."""
+        if not self._sparse:
+            return idx
+        held = self.row_cells()
+        idx = np.asarray(idx, dtype=np.int64)
+        pos = np.searchsorted(held, idx)
+        hit = held[np.minimum(pos, len(held) - 1)] == idx if len(held) else pos < 0
+        return np.where(hit, pos, len(held))
 
     def _indices(self, arch: Any) -> Any:
         if isinstance(arch, (list, tuple)) and not arch:
@@ -562,9 +601,9 @@ class Benchmark:
         if s.present is None:
             with s.lock:
                 if s.present is None:
-                    present = np.zeros((self._n, len(s.seeds)), bool)
+                    present = np.zeros((self._n_rows(), len(s.seeds)), bool)
                     for batch in self._batches(s, ["arch_index", "seed"]):
-                        rows = _numpy(batch.column(0)).astype(np.int64)
+                        rows = self._rows(_numpy(batch.column(0)).astype(np.int64))
                         present[rows, np.searchsorted(s.seeds, _numpy(batch.column(1)))] = True
                     self._release_arrow_memory()
                     present.setflags(write=False)
@@ -584,10 +623,10 @@ class Benchmark:
             if hit is not None:
                 return hit
             T = s.T
-            dense = np.full((self._n, len(s.seeds), T), np.nan, np.float32)
+            dense = np.full((self._n_rows(), len(s.seeds), T), np.nan, np.float32)
             # batch by batch: the peak is the dense array plus one batch, not a whole column
             for batch in self._batches(s, ["arch_index", "seed", metric]):
-                rows = _numpy(batch.column(0)).astype(np.int64)
+                rows = self._rows(_numpy(batch.column(0)).astype(np.int64))
                 slots = np.searchsorted(s.seeds, _numpy(batch.column(1)))
                 col = batch.column(2)
                 flat = col.values.slice(col.offset * T, len(col) * T)
@@ -612,9 +651,9 @@ class Benchmark:
             hit = s.cache.get(key)
             if hit is not None:
                 return hit
-            dense = np.full((self._n, len(s.seeds)), np.nan, np.float64)
+            dense = np.full((self._n_rows(), len(s.seeds)), np.nan, np.float64)
             for batch in self._batches(s, ["arch_index", "seed", metric]):
-                rows = _numpy(batch.column(0)).astype(np.int64)
+                rows = self._rows(_numpy(batch.column(0)).astype(np.int64))
                 slots = np.searchsorted(s.seeds, _numpy(batch.column(1)))
                 dense[rows, slots] = _numpy(batch.column(2))  # nulls -> NaN
             self._release_arrow_memory()

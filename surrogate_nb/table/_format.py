@@ -7,7 +7,8 @@ Layout of a table directory::
 
 Each Parquet file holds one row per trial, sorted by ``(arch_index, seed)``:
 
-* ``arch_index`` int32 (official NB201 index), ``seed`` int64, ``status`` string ("ok" |
+* ``arch_index`` int32 (the cell's index in its space; int64 for a space of 2^31 cells or
+  more, e.g. DARTS' ranks), ``seed`` int64, ``status`` string ("ok" |
   "diverged");
 * per-trial costs ``params_m``, ``flops_m`` (millions), ``latency_s``, ``train_time_s`` (total
   seconds), float64, null when not recorded;
@@ -409,7 +410,7 @@ class _SettingBuffer:
 
         cols = list(zip(*self.rows))
         arrays = [
-            pa.array(np.asarray(cols[0], np.int32)),
+            pa.array(np.asarray(cols[0], np.int32 if self.n_cells < 2**31 else np.int64)),
             pa.array(np.asarray(cols[1], np.int64)),
             pa.array(list(cols[2]), pa.string()),
         ]
@@ -571,7 +572,7 @@ def write_table(
         >>> write_table(d, [t], manifest={"command": "doctest"}).name
         't'
     """
-    n_cells = int(get_space(space).size)
+    n_cells = get_space(space).cardinality
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)
     extra = json.loads(json.dumps(dict(manifest), default=_jsonable))

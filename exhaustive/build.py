@@ -10,13 +10,23 @@ twice (done rows are skipped), loses nothing (rows running in a dead process are
 again) and writes the same table: the records come from the ledger in a fixed order, and a unit
 is re-run whole, with the same seeds and the same grouping.
 
-Cell selection (`resolve_cells`): "all" = the 15,625 cells; an integer N = the first N cells of
-``numpy.random.default_rng(CELLS_SEED).permutation(15625)`` (a fixed uniform sample, so "--cells
-100" and "--cells 200" share their first 100); a file = one index or NB201 string per line
-(blank lines and ``#`` comments ignored). Cells are then sorted by index. `--unique-only` keeps
-the smallest index of each isomorphism class present and records the mapping cell -> trained
-cell in the manifest. `--shard i/n` trains cells[i::n] of the (unique) sorted list; all shards
-share one ledger and whichever shard finds the whole build done writes the table.
+Cell selection (`resolve_cells`, any space): "all" = every cell of an enumerable space; an
+integer N = the first N cells of ``numpy.random.default_rng(CELLS_SEED).permutation(size)`` (a
+fixed uniform sample, so "--cells 100" and "--cells 200" share their first 100), or, in a space
+too large to enumerate (DARTS), the first N distinct cells of the space's uniform `sample` drawn
+from that generator (the same prefix property); a file = one cell per line in any form the
+space reads (blank lines and ``#`` comments ignored). Cells are then sorted by index.
+
+Sources: the ledger records which source proposed each cell (``--sample``: "random", a file,
+or a NAS optimizer whose evaluations are real trainings, `surrogate_nb.evaluation.true_runs`);
+the table's manifest carries them (NB301's leave-one-optimizer-out needs them). A build of a
+space that cannot be enumerated grows: its ledger is keyed by the protocol only, so later
+builds with other cells, seeds or sources add to the same table.
+
+`--unique-only` (NB201) keeps the smallest index of each isomorphism class present and records
+the mapping cell -> trained cell in the manifest. `--shard i/n` trains cells[i::n] of the
+(unique) sorted list; all shards share one ledger and whichever shard finds the whole build
+done writes the table.
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.ledger import Key, Ledger
-from surrogate_nb.space import NUM_ARCHS, Arch, as_arch
+from surrogate_nb.space import NB201, Arch, SearchSpace, get_space
 from surrogate_nb.table import write_table
 
 #: Seed of the uniform cell sample behind `--cells N`.
@@ -46,27 +56,52 @@ CELLS_SEED = 0
 # ---- what to build ----------------------------------------------------------------------------
 
 
-def resolve_cells(cells: str | int | Sequence | os.PathLike) -> list[int]:
+#: The most cells `--cells N` samples from a space that cannot be enumerated.
+MAX_SAMPLED_CELLS = 10_000_000
+
+
+def sampled_cells(space: SearchSpace, n: int) -> list[int]:
+    """The first `n` distinct cells (indices, in draw order) of `space.sample` driven by
+    ``default_rng(CELLS_SEED)``: the fixed uniform sample of a space too large to enumerate."""
+    rng = np.random.default_rng(CELLS_SEED)
+    seen: dict[int, None] = {}
+    while len(seen) < n:
+        seen.setdefault(space.index_of(space.sample(rng)))
+    return list(seen)
+
+
+def resolve_cells(
+    cells: str | int | Sequence | os.PathLike, space: SearchSpace = NB201
+) -> list[int]:
     """Cell indices for "all", an int N (fixed uniform sample), a file, or a list of cells.
 
     Raises:
-        BuildError: unreadable file, bad N, or a line that is not a cell.
+        BuildError: unreadable file, bad N, "all" of a space that cannot be enumerated, or a
+            line that is not a cell.
     """
     if isinstance(cells, str) and cells.strip().lower() == "all":
-        return list(range(NUM_ARCHS))
+        if not space.enumerable:
+            raise BuildError(
+                f"--cells all: the {space.name} space has {space.cardinality:,} cells and cannot "
+                "be enumerated; give a number of cells to sample or a file of cells"
+            )
+        return list(range(space.cardinality))
     if isinstance(cells, str) and cells.strip().isdigit():
         cells = int(cells)
     if isinstance(cells, (int, np.integer)):
-        if not 1 <= cells <= NUM_ARCHS:
-            raise BuildError(f"--cells N must be in 1..{NUM_ARCHS}, got {cells}")
-        order = np.random.default_rng(CELLS_SEED).permutation(NUM_ARCHS)[: int(cells)]
+        most = space.cardinality if space.enumerable else MAX_SAMPLED_CELLS
+        if not 1 <= cells <= most:
+            raise BuildError(f"--cells N must be in 1..{most}, got {cells}")
+        if not space.enumerable:
+            return sorted(sampled_cells(space, int(cells)))
+        order = np.random.default_rng(CELLS_SEED).permutation(space.cardinality)[: int(cells)]
         return sorted(int(i) for i in order)
     if isinstance(cells, (str, os.PathLike)):
         path = Path(cells)
         if not path.is_file():
             raise BuildError(
-                f"--cells {cells!r} is neither 'all', a number, nor a file of cells (one index or "
-                f"NB201 string per line)"
+                f"--cells {cells!r} is neither 'all', a number, nor a file of cells (one cell per "
+                f"line, in any form the {space.name} space reads)"
             )
         out = []
         for n, line in enumerate(path.read_text().splitlines(), 1):
@@ -74,13 +109,13 @@ def resolve_cells(cells: str | int | Sequence | os.PathLike) -> list[int]:
             if not text:
                 continue
             try:
-                out.append(as_arch(int(text) if text.isdigit() else text).index)
+                out.append(space.index_of(int(text) if text.isdigit() else text))
             except ValueError as exc:
                 raise BuildError(f"{path}:{n}: not a cell ({exc})") from exc
         if not out:
             raise BuildError(f"{path} lists no cells")
         return sorted(set(out))
-    return sorted({as_arch(c).index for c in cells})
+    return sorted({int(i) for i in space.as_indices(list(cells))})
 
 
 def unique_mapping(cells: Sequence[int]) -> dict[int, int]:
@@ -125,6 +160,9 @@ class BuildPlan:
         retry_failed: hand failed rows out again.
         command: the command line, for the manifest.
         ledger: ledger path override.
+        space: the search space of the cells (`surrogate_nb.space.SPACES`).
+        source: what proposed this build's cells, recorded per cell in the ledger and the
+            manifest (default: "random" for N sampled cells, "file:NAME", "all", "list").
     """
 
     dataset: str
@@ -142,6 +180,30 @@ class BuildPlan:
     retry_failed: bool = False
     command: str = ""
     ledger: str | None = None
+    space: str = "nb201"
+    source: str | None = None
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The `SearchSpace` object of `space` (`BuildError` for an unknown name)."""
+        try:
+            return get_space(self.space)
+        except LookupError as exc:
+            raise BuildError(str(exc)) from None
+
+    @property
+    def cell_source(self) -> str:
+        """`source`, or what `cells` says about where the cells come from."""
+        if self.source:
+            return self.source
+        spec = str(self.cells).strip()
+        if spec.isdigit():
+            return "random"
+        if spec.lower() == "all":
+            return "all"
+        if isinstance(self.cells, (str, os.PathLike)):
+            return f"file:{Path(spec).name}"
+        return "list"
 
     @property
     def fused(self) -> bool:
@@ -199,25 +261,41 @@ Unit = list[tuple[int, int]]  # [(arch_index, seed), ...] trained together
 
 
 def train_unit(
-    unit: Unit, data: PreparedData, config: TrainConfig, device: str, engine: str
+    unit: Unit,
+    data: PreparedData,
+    config: TrainConfig,
+    device: str,
+    engine: str,
+    space: str = "nb201",
 ) -> list[dict]:
     """Train one unit; returns its records in unit order. Pure: same inputs, same records."""
     if engine == "fast":
         from surrogate_nb.exhaustive.engine import train_group
 
+        check_engine(engine, space)
         return train_group([(Arch.from_index(a), s) for a, s in unit], data, config, device)
     if engine == "reference":
         from surrogate_nb.exhaustive.trainer import train_trial
 
-        return [train_trial(Arch.from_index(a), data, config, s, device) for a, s in unit]
+        sp = get_space(space)
+        return [train_trial(sp.from_index(a), data, config, s, device) for a, s in unit]
     raise BuildError(f"engine must be 'fast' or 'reference', got {engine!r}")
+
+
+def check_engine(engine: str, space: str) -> None:
+    """The fused fast engine implements NB201's network only; refuse it for other spaces."""
+    if engine == "fast" and space != NB201.name:
+        raise BuildError(
+            f"--engine fast fuses NB201 cells only; the {space} space trains with --engine "
+            "reference"
+        )
 
 
 class LocalBackend:
     """Trains units one after the other in this process."""
 
-    def __init__(self, device: str = "cpu", engine: str = "fast") -> None:
-        self.device, self.engine = device, engine
+    def __init__(self, device: str = "cpu", engine: str = "fast", space: str = "nb201") -> None:
+        self.device, self.engine, self.space = device, engine, space
 
     def run(
         self, units: Iterable[Unit], data: PreparedData, config: TrainConfig
@@ -225,7 +303,7 @@ class LocalBackend:
         """Yield (unit, records) or (unit, exception) as units finish."""
         for unit in units:
             try:
-                yield unit, train_unit(unit, data, config, self.device, self.engine)
+                yield unit, train_unit(unit, data, config, self.device, self.engine, self.space)
             except Exception as exc:  # recorded as failed; the build goes on
                 exc.add_note(traceback.format_exc(limit=5))
                 yield unit, exc
@@ -236,8 +314,13 @@ class LocalBackend:
 
 def plan_cells(plan: BuildPlan) -> tuple[list[int], list[int], dict[int, int] | None]:
     """(all cells to train in the build, this shard's cells, unique mapping or None)."""
-    cells = resolve_cells(plan.cells)
+    cells = resolve_cells(plan.cells, plan.search_space)
     mapping = None
+    if plan.unique_only and plan.space != NB201.name:
+        raise BuildError(
+            f"--unique-only merges NB201's isomorphic cells; {plan.space} indices are already one "
+            "per cell"
+        )
     if plan.unique_only:
         mapping = unique_mapping(cells)
         cells = sorted(set(mapping.values()))
@@ -252,6 +335,7 @@ def _manifest(
     cells: list[int],
     counts: dict[str, int],
     fidelity: dict,
+    sources: dict[str, list[int]],
 ) -> dict:
     from surrogate_nb.exhaustive.trainer import curve_names
 
@@ -271,6 +355,10 @@ def _manifest(
         "engine": plan.engine,
         "device": plan.device,
         "cells": {"spec": str(plan.cells), "count": len(cells), "sample_seed": CELLS_SEED},
+        # which source proposed each cell: lists for a sampled space, counts for an enumerable one
+        "sources": sources
+        if not plan.search_space.enumerable
+        else {k: len(v) for k, v in sources.items()},
         # A partial table (--write-partial) holds the trials finished so far; the ledger resumes.
         "complete": complete,
         "trials": {k: counts[k] for k in ("done", "failed", "pending", "running")},
@@ -324,12 +412,10 @@ def seed_agreement(records: Iterable[dict]) -> dict:
 _AGREEMENT_METRICS = ("x-valid_acc", "valid_acc", "test_acc")
 
 
-def _whole_cells(results: Callable[[], Iterable[dict]], n_seeds: int) -> Iterator[dict]:
-    """The done records of the cells whose every seed is done (read in two passes)."""
-    seen: dict[int, int] = {}
-    for r in results():
-        seen[r["arch_index"]] = seen.get(r["arch_index"], 0) + 1
-    return (r for r in results() if seen[r["arch_index"]] == n_seeds)
+def _whole_cells(results: Callable[[], Iterable[dict]], ledger: Ledger) -> Iterator[dict]:
+    """The done records of the cells whose every ledger row (seed) is done: no seed holes."""
+    unfinished = {a for (_, _, _, a), state in ledger.states().items() if state != "done"}
+    return (r for r in results() if r["arch_index"] not in unfinished)
 
 
 def _check_compatible(ledger: Ledger, fingerprint: dict, keys: list) -> None:
@@ -352,6 +438,7 @@ def run_build(
     max_units: int | None = None,
     write_partial: bool = False,
     only_cells: Sequence[object] | None = None,
+    write: bool = True,
 ) -> BuildResult:
     """Run (or resume) a build; writes the table when every trial of the build is done or failed.
 
@@ -365,15 +452,20 @@ def run_build(
             ``"complete": false`` and counts them); a later run resumes from the ledger.
         only_cells: train just these cells now (all seeds), under the plan's protocol, adding
             them to the ledger when the plan's cell list lacks them (a table grows by lookups;
-            used by weight-sharing scoring). Other pending trials stay pending.
+            used by weight-sharing scoring and optimizer sources). Other pending trials stay
+            pending.
+        write: write the table at the end (False: only the ledger, e.g. between the
+            evaluations of an optimizer source, which writes the table once at its end).
 
     Raises:
-        BuildError: inconsistent ledger, bad cells/shard.
+        BuildError: inconsistent ledger, bad cells/shard, an engine the space cannot use.
     """
+    space = plan.search_space
+    check_engine(plan.engine, plan.space)
     cells, mine, mapping = plan_cells(plan)
     extra: list[int] = []
     if only_cells is not None:
-        mine = sorted({as_arch(c).index for c in only_cells})
+        mine = sorted({int(i) for i in space.as_indices(list(only_cells))})
         extra = sorted(set(mine) - set(cells))
     cfg = plan.config
     if data is None:
@@ -384,26 +476,28 @@ def run_build(
             train_subset=cfg.train_subset,
             eval_subset=cfg.eval_subset,
         )
-    backend = backend or LocalBackend(plan.device, plan.engine)
+    backend = backend or LocalBackend(plan.device, plan.engine, plan.space)
     hp = cfg.hp
     ledger = Ledger(plan.ledger_path)
     try:
         all_keys: list[Key] = [(plan.dataset, hp, s, c) for c in cells for s in plan.seeds]
         extra_keys: list[Key] = [(plan.dataset, hp, s, c) for c in extra for s in plan.seeds]
-        _check_compatible(
-            ledger,
-            {
-                "dataset": plan.dataset,
-                "config": cfg.to_dict(),
-                "seeds": list(plan.seeds),
-                "cells": cells,
-                "engine": plan.engine,
-                "group_cells": plan.group_cells,
-                "fused": plan.fused,
-                "splits": data.manifest["split_sha256"],
-            },
-            all_keys + extra_keys,
-        )
+        fingerprint = {
+            "dataset": plan.dataset,
+            "config": cfg.to_dict(),
+            "seeds": list(plan.seeds),
+            "cells": cells,
+            "engine": plan.engine,
+            "group_cells": plan.group_cells,
+            "fused": plan.fused,
+            "splits": data.manifest["split_sha256"],
+        }
+        if plan.space != NB201.name:
+            fingerprint["space"] = plan.space
+        if not space.enumerable:  # a sampled space's table grows: keyed by the protocol only
+            del fingerprint["cells"], fingerprint["seeds"]
+        _check_compatible(ledger, fingerprint, all_keys + extra_keys)
+        ledger.add_sources(plan.cell_source, mine if only_cells is not None else cells)
         my_keys = [(plan.dataset, hp, s, c) for c in mine for s in plan.seeds]
         ledger.reclaim()
         todo = ledger.pending(my_keys, retry_failed=plan.retry_failed)
@@ -465,13 +559,18 @@ def run_build(
         counts = ledger.counts()
         table = None
         finished = counts["pending"] == 0 and counts["running"] == 0
-        if counts["done"] > 0 and (finished or write_partial):
+        if write and counts["done"] > 0 and (finished or write_partial):
             records = ledger.results
             if not finished:  # a partial table holds whole cells only: no holes in seeds
-                records = partial(_whole_cells, ledger.results, len(plan.seeds))
+                records = partial(_whole_cells, ledger.results, ledger)
             fidelity = seed_agreement(records())
-            manifest = _manifest(plan, data, mapping, cells, counts, fidelity)
-            table = str(write_table(plan.out, records(), manifest=manifest))
+            held = {r["arch_index"] for r in records()}
+            sources = {
+                name: [c for c in members if c in held]
+                for name, members in ledger.sources().items()
+            }
+            manifest = _manifest(plan, data, mapping, cells, counts, fidelity, sources)
+            table = str(write_table(plan.out, records(), manifest=manifest, space=plan.space))
         return BuildResult(
             len(all_keys),
             counts["done"],

@@ -1,14 +1,19 @@
-"""The NB201 training protocol as one frozen value, plus the fidelity knobs of a cheaper build.
+"""The training protocol as one frozen value, plus the fidelity knobs of a cheaper build.
 
-Defaults are ../shared/PROTOCOL.md: SGD lr 0.1, momentum 0.9 nesterov, weight decay 5e-4 on all
-parameters, batch 256, cosine schedule held constant within an epoch, random crop + flip, seeds
-777/888/999. `epochs` is the hp: 12 and 200 are NB201's, any T is allowed.
+Defaults are NB201's (../shared/PROTOCOL.md): SGD lr 0.1, momentum 0.9 nesterov, weight decay 5e-4
+on all parameters, batch 256, cosine schedule held constant within an epoch, random crop + flip,
+seeds 777/888/999. `epochs` is the hp: 12 and 200 are NB201's, any T is allowed.
+
+DARTS-style networks (the DARTS / NB301 space) add `layers`, the auxiliary head, drop path,
+cutout and gradient clipping (`surrogate_nb.exhaustive.presets` names NB301's settings). These
+fields were added later: `to_dict` records them only when they differ from their defaults, so
+ledgers and manifests of earlier builds keep matching.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 #: The three training seeds of NB201's 200-epoch runs.
 SEEDS: tuple[int, ...] = (777, 888, 999)
@@ -38,6 +43,16 @@ class TrainConfig:
         eval_subset: score at most this many images per eval split; None = all. Fidelity knob.
         latency_batches: eval batches timed for latency (s); the first is dropped, the rest
             averaged; below 2 = latency not measured (None).
+        layers: total cells of a DARTS-style network (NB301: 8, DARTS: 20; reductions at 1/3
+            and 2/3 of the depth); None = NB201's three stages of `cells_per_stage` cells.
+        auxiliary_weight: weight of the auxiliary head's loss (DARTS / NB301: 0.4); 0 = no
+            auxiliary head.
+        drop_path_prob: final drop-path probability, raised linearly from 0 over the epochs
+            as DARTS does (NB301: 0.2).
+        cutout: side (pixels) of the random square zeroed in each normalised training image
+            (NB301: 16 at 32x32); 0 = none.
+        grad_clip: clip the gradient norm to this value before each step (DARTS: 5); None = no
+            clipping.
     """
 
     epochs: int = 200
@@ -55,6 +70,11 @@ class TrainConfig:
     train_subset: int | None = None
     eval_subset: int | None = None
     latency_batches: int = 3
+    layers: int | None = None
+    auxiliary_weight: float = 0.0
+    drop_path_prob: float = 0.0
+    cutout: int = 0
+    grad_clip: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size", "channels", "cells_per_stage"):
@@ -65,6 +85,20 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr!r}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"TrainConfig.momentum must be in [0, 1), got {self.momentum!r}")
+        if self.layers is not None and (not isinstance(self.layers, int) or self.layers < 3):
+            raise ValueError(f"TrainConfig.layers must be None or an int >= 3, got {self.layers!r}")
+        if not 0 <= self.auxiliary_weight < 10:
+            raise ValueError(
+                f"TrainConfig.auxiliary_weight must be in [0, 10), got {self.auxiliary_weight!r}"
+            )
+        if not 0 <= self.drop_path_prob < 1:
+            raise ValueError(
+                f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}"
+            )
+        if not isinstance(self.cutout, int) or self.cutout < 0:
+            raise ValueError(f"TrainConfig.cutout must be an int >= 0, got {self.cutout!r}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"TrainConfig.grad_clip must be None or > 0, got {self.grad_clip!r}")
         for name in ("resolution", "train_subset", "eval_subset"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -87,6 +121,23 @@ class TrainConfig:
         """Random-crop padding (pixels) at `resolution`."""
         return self.crop_pad if self.crop_pad is not None else max(1, resolution // 8)
 
+    def network_options(self) -> dict:
+        """Keyword arguments of `surrogate_nb.network.build_network` / the counters: NB201's
+        ``C``, ``N``; or, with `layers`, a DARTS-style network's ``C``, ``layers``,
+        ``auxiliary``."""
+        if self.layers is None:
+            return {"C": self.channels, "N": self.cells_per_stage}
+        return {"C": self.channels, "layers": self.layers, "auxiliary": self.auxiliary_weight > 0}
+
     def to_dict(self) -> dict:
-        """Plain dict for manifests and the ledger."""
-        return asdict(self)
+        """Plain dict for manifests and the ledger (later fields only when set, see above)."""
+        out = asdict(self)
+        for name in _LATER_FIELDS:
+            if out[name] == _DEFAULTS[name]:
+                del out[name]
+        return out
+
+
+#: Fields added after the first tables were built (kept out of `to_dict` at their defaults).
+_LATER_FIELDS = ("layers", "auxiliary_weight", "drop_path_prob", "cutout", "grad_clip")
+_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}

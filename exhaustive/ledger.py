@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 CREATE INDEX IF NOT EXISTS trials_state ON trials(state);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    arch_index INTEGER NOT NULL, source TEXT NOT NULL, added REAL,
+    PRIMARY KEY (arch_index, source)
+);
 """
 
 
@@ -121,6 +125,26 @@ class Ledger:
     def set_meta(self, key: str, value) -> None:
         """Store `value` (JSON-able) under `key`."""
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # ---- sources -----------------------------------------------------------------------------
+
+    def add_sources(self, source: str, cells: Iterable[int]) -> None:
+        """Record that `source` proposed `cells` (a cell may have several sources)."""
+        now = time.time()
+        with self._tx():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sources VALUES (?, ?, ?)",
+                [(int(c), str(source), now) for c in cells],
+            )
+
+    def sources(self) -> dict[str, list[int]]:
+        """{source: its cells, in the order they were added}."""
+        out: dict[str, list[int]] = {}
+        for a, src in self._db.execute(
+            "SELECT arch_index, source FROM sources ORDER BY added, rowid"
+        ):
+            out.setdefault(src, []).append(int(a))
+        return out
 
     # ---- rows --------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class RayBackend:
         num_cpus: CPUs per task.
         max_in_flight: tasks submitted ahead of the results (None = 2 × cluster slots).
         init_kwargs: extra arguments of `ray.init` (e.g. num_cpus for a local instance).
+        space: the search space of the units' cells.
     """
 
     def __init__(
@@ -51,9 +52,10 @@ class RayBackend:
         num_cpus: float = 1.0,
         max_in_flight: int | None = None,
         init_kwargs: dict | None = None,
+        space: str = "nb201",
     ) -> None:
         self.address = None if address in (None, "local") else address
-        self.device, self.engine = device, engine
+        self.device, self.engine, self.space = device, engine, space
         self.num_gpus = num_gpus if device.startswith("cuda") else 0
         self.num_cpus = num_cpus
         self.max_in_flight = max_in_flight
@@ -96,7 +98,7 @@ class RayBackend:
                 except StopIteration:
                     exhausted = True
                     break
-                ref = task.remote(unit, data_ref, config, self.device, self.engine)
+                ref = task.remote(unit, data_ref, config, self.device, self.engine, self.space)
                 in_flight[ref] = unit
             if not in_flight:
                 return
@@ -109,11 +111,13 @@ class RayBackend:
                     yield unit, exc
 
 
-def _remote_train(unit: Unit, data: PreparedData, config: TrainConfig, device: str, engine: str):
+def _remote_train(
+    unit: Unit, data: PreparedData, config: TrainConfig, device: str, engine: str, space: str
+):
     import torch
 
     torch.set_num_threads(1) if device == "cpu" else None
     try:
-        return train_unit(unit, data, config, device, engine)
+        return train_unit(unit, data, config, device, engine, space)
     except Exception as exc:
         raise BuildError(f"unit {unit} failed: {exc}\n{traceback.format_exc(limit=5)}") from None

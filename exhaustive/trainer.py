@@ -35,11 +35,7 @@ def init_network(arch, data: PreparedData, config: TrainConfig, seed: int) -> to
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_network(
-            arch,
-            data.num_classes,
-            C=config.channels,
-            N=config.cells_per_stage,
-            in_channels=data.in_channels,
+            arch, data.num_classes, in_channels=data.in_channels, **config.network_options()
         )
 
 
@@ -83,6 +79,21 @@ def augment(
     """Random crop (zero padding `pad`) and, if `flip`, random horizontal flip of images `idx`."""
     off, coin = draw_augmentation(idx.numel(), pad, flip, gen)
     return apply_augmentation(xpad, idx, off, coin, pad)
+
+
+def cutout(x: torch.Tensor, length: int, gen: torch.Generator) -> torch.Tensor:
+    """DARTS' cutout: per image, zero the square of side `length` centred at a random pixel
+    (clipped at the border), centres drawn from `gen` (rows, then columns)."""
+    b, _, h, w = x.shape
+    cy = torch.randint(0, h, (b,), generator=gen, device=gen.device).to(x.device)
+    cx = torch.randint(0, w, (b,), generator=gen, device=gen.device).to(x.device)
+    half = length // 2
+    ys = torch.arange(h, device=x.device)[None, :]
+    xs = torch.arange(w, device=x.device)[None, :]
+    in_y = (ys >= cy[:, None] - half) & (ys < cy[:, None] + half)  # (b, h)
+    in_x = (xs >= cx[:, None] - half) & (xs < cx[:, None] + half)  # (b, w)
+    hole = in_y[:, :, None] & in_x[:, None, :]
+    return x * (~hole)[:, None].to(x.dtype)
 
 
 def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -154,7 +165,7 @@ def trial_costs(arch, data: PreparedData, config: TrainConfig) -> tuple[float, f
     """(params M, FLOPs M) by NB201's counting rules at the data's resolution."""
     from surrogate_nb.network import count_flops, count_params
 
-    kw = {"in_channels": data.in_channels, "C": config.channels, "N": config.cells_per_stage}
+    kw = {"in_channels": data.in_channels, **config.network_options()}
     return (
         count_params(arch, data.num_classes, **kw),
         count_flops(arch, data.num_classes, resolution=data.resolution, **kw),
@@ -165,7 +176,7 @@ def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> Tr
     """A TrialRecord with every curve filled with None (filled in epoch by epoch)."""
     params, flops = trial_costs(arch, data, config)
     return {
-        "arch_index": as_arch(arch).index,
+        "arch_index": arch.index if hasattr(arch, "index") else as_arch(arch).index,
         "dataset": data.setting,
         "hp": config.hp,
         "seed": int(seed),
@@ -221,7 +232,8 @@ def train_trial(
     """Train one trial with the plain fp32 loop and return its TrialRecord dict.
 
     A non-finite training loss ends the trial with status "diverged" (remaining epochs None); it
-    never raises, so a build goes on.
+    never raises, so a build goes on. DARTS-style settings of `config` (auxiliary loss, drop
+    path, cutout, gradient clipping) apply when set; NB201's protocol uses none of them.
     """
     device = torch.device(device)
     record = empty_record(arch, data, config, seed)
@@ -247,17 +259,26 @@ def train_trial(
         lr = config.lr_at(epoch)
         for group in opt.param_groups:
             group["lr"] = lr
+        if hasattr(net, "drop_path_prob"):
+            net.drop_path_prob = config.drop_path_prob * epoch / config.epochs
         start = time.perf_counter()
         perm = torch.randperm(n, generator=gen)
         loss_sum, c1, c5 = 0.0, 0, 0
         for i in range(0, n, config.batch_size):
             idx = perm[i : i + config.batch_size]
             xb = normalise(augment(xpad, idx, pad, config.flip, gen).to(device), mean, std)
+            if config.cutout:
+                xb = cutout(xb, config.cutout, gen)
             yb = ytr[idx].to(device)
-            logits = net(xb)
+            out = net(xb)
+            logits, aux = out if isinstance(out, tuple) else (out, None)
             loss = F.cross_entropy(logits, yb)
+            if aux is not None and config.auxiliary_weight:
+                loss = loss + config.auxiliary_weight * F.cross_entropy(aux, yb)
             opt.zero_grad(set_to_none=False)
             loss.backward()
+            if config.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
             opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             a, b = topk_correct(logits.detach(), yb)

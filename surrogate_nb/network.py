@@ -1,6 +1,7 @@
 """The NB201 network (``TinyNetwork``), NB201's parameter and FLOP counts, and the one entry
-point for every space's network: `build_network` takes an NB201 `Arch` or an NB-101 `Cell`
-(`surrogate_nb.nb101_network`); closed-form counts for any space: `surrogate_nb.space.costs`.
+point for every space's network: `build_network` takes an NB201 `Arch`, an NB-101 `Cell`
+(`surrogate_nb.nb101_network`) or a DARTS `Genome` (`surrogate_nb.darts_network`); closed-form
+counts for any space: `surrogate_nb.space.costs`.
 
 Layout (C=16, N=5): stem Conv3x3(in→C, no bias) + BN · N cells @C ·
 ResNet block C→2C (stride 2) · N cells @2C · ResNet block 2C→4C · N cells @4C ·
@@ -21,7 +22,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from surrogate_nb.space import EDGES, Arch, Cell, as_arch, nb201_costs
+from surrogate_nb.space import EDGES, Arch, Cell, Genome, as_arch, darts_cost, nb201_costs
 
 
 class ReLUConvBN(nn.Sequential):
@@ -117,23 +118,35 @@ class TinyNetwork(nn.Module):
 
 
 def build_network(
-    arch: object, num_classes: int, C: int = 16, N: int = 5, in_channels: int = 3
+    arch: object, num_classes: int, C: int | None = None, N: int | None = None, in_channels: int = 3
 ) -> nn.Module:
     """The network of a cell: NB201's TinyNetwork for an `Arch` (or index / NB201 string), the
-    NB-101 network for a `Cell` (`C` and `N` apply to NB201 only).
+    NB-101 network for a `Cell`, DARTS' ``NetworkCIFAR`` for a DARTS `Genome` (NB301's preset:
+    auxiliary head, drop path 0.2; other settings: `surrogate_nb.darts_network`).
 
     Args:
         arch: the cell.
         num_classes: classifier outputs (10 CIFAR-10, 100 CIFAR-100, 120 ImageNet16-120).
-        C: channels of the first stage (16 in NB201).
-        N: cells per stage (5 in NB201).
+        C: NB201: channels of the first stage (default 16); DARTS: init channels (default 32);
+            ignored for NB-101.
+        N: NB201: cells per stage (default 5); DARTS: cells in all (default 8); ignored for NB-101.
         in_channels: image channels (3; 1 for grey-scale data such as Fashion-MNIST).
     """
     if isinstance(arch, Cell):
         from surrogate_nb.nb101_network import build_network as build_nb101
 
         return build_nb101(arch, num_classes, in_channels)
-    return TinyNetwork(as_arch(arch), num_classes, C=C, N=N, in_channels=in_channels)
+    if isinstance(arch, Genome):
+        from surrogate_nb.darts_network import build_darts_network
+
+        return build_darts_network(arch, num_classes, channels=C, layers=N, in_channels=in_channels)
+    return TinyNetwork(
+        as_arch(arch),
+        num_classes,
+        C=16 if C is None else C,
+        N=5 if N is None else N,
+        in_channels=in_channels,
+    )
 
 
 def _cost_key(arch: Arch) -> tuple[int, int]:
@@ -195,11 +208,19 @@ def _measure_costs(
 
 
 def count_params(
-    arch: object, num_classes: int, in_channels: int = 3, C: int = 16, N: int = 5
+    arch: object, num_classes: int, in_channels: int = 3, C: int | None = None, N: int | None = None
 ) -> float:
-    """Parameters of `build_network(arch, num_classes)` in millions (NB201's ``params``)."""
+    """Parameters of `build_network(arch, num_classes)` in millions (NB201's ``params``).
+
+    For a DARTS `Genome`: the published per-cell tables' count (`surrogate_nb.space.darts_cost`:
+    no auxiliary head, non-affine BN in the cell ops; C and N default to NB301's 32 and 8).
+    """
+    if isinstance(arch, Genome):
+        return _darts_costs(arch, num_classes, 32, in_channels, C, N)[0]
     key = _cost_key(as_arch(arch))
-    return _cached_costs(key, num_classes, 32, in_channels, C, N)[0]
+    return _cached_costs(
+        key, num_classes, 32, in_channels, 16 if C is None else C, 5 if N is None else N
+    )[0]
 
 
 def count_flops(
@@ -207,12 +228,36 @@ def count_flops(
     num_classes: int,
     resolution: int = 32,
     in_channels: int = 3,
-    C: int = 16,
-    N: int = 5,
+    C: int | None = None,
+    N: int | None = None,
 ) -> float:
-    """Conv2d + Linear multiply-adds for one `resolution`² image, in millions (NB201's ``flop``)."""
+    """Conv2d + Linear multiply-adds for one `resolution`² image, in millions (NB201's ``flop``;
+    for a DARTS `Genome` the published tables' convention, as `count_params`)."""
+    if isinstance(arch, Genome):
+        return _darts_costs(arch, num_classes, resolution, in_channels, C, N)[1]
     key = _cost_key(as_arch(arch))
-    return _cached_costs(key, num_classes, resolution, in_channels, C, N)[1]
+    return _cached_costs(
+        key, num_classes, resolution, in_channels, 16 if C is None else C, 5 if N is None else N
+    )[1]
+
+
+def _darts_costs(
+    genome: Genome,
+    num_classes: int,
+    resolution: int,
+    in_channels: int,
+    C: int | None,
+    N: int | None,
+) -> tuple[float, float]:
+    params, flops = darts_cost.network_costs(
+        genome,
+        num_classes,
+        channels=darts_cost.PUBLISHED_CHANNELS if C is None else C,
+        layers=darts_cost.PUBLISHED_LAYERS if N is None else N,
+        resolution=resolution,
+        in_channels=in_channels,
+    )
+    return params / 1e6, flops / 1e6
 
 
 #: NB201's dataset settings as (classes, resolution) for the cost summaries of `snb arch`.

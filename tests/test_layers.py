@@ -40,7 +40,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("space", ("surrogate_nb.space",)),
-    ("network", ("surrogate_nb.network", "surrogate_nb.nb101_network", "surrogate_nb.supernet")),
+    (
+        "network",
+        (
+            "surrogate_nb.network",
+            "surrogate_nb.nb101_network",
+            "surrogate_nb.darts_network",
+            "surrogate_nb.supernet",
+        ),
+    ),
     ("table", ("surrogate_nb.table",)),
     ("exhaustive", ("surrogate_nb.exhaustive",)),
     ("regressors", ("surrogate_nb.regressors",)),

@@ -122,12 +122,12 @@ class TrainConfig:
         return self.crop_pad if self.crop_pad is not None else max(1, resolution // 8)
 
     def network_options(self) -> dict:
-        """Keyword arguments of `surrogate_nb.network.build_network` / the counters: NB201's
-        ``C``, ``N``; or, with `layers`, a DARTS-style network's ``C``, ``layers``,
-        ``auxiliary``."""
-        if self.layers is None:
-            return {"C": self.channels, "N": self.cells_per_stage}
-        return {"C": self.channels, "layers": self.layers, "auxiliary": self.auxiliary_weight > 0}
+        """Keyword arguments of `surrogate_nb.network.build_network`: ``C`` and ``N`` (NB201:
+        cells per stage; with `layers`, a DARTS network's cells in all)."""
+        return {
+            "C": self.channels,
+            "N": self.cells_per_stage if self.layers is None else self.layers,
+        }
 
     def to_dict(self) -> dict:
         """Plain dict for manifests and the ledger (later fields only when set, see above)."""

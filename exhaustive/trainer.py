@@ -34,8 +34,15 @@ def init_network(arch, data: PreparedData, config: TrainConfig, seed: int) -> to
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        extra = {}
+        if config.layers is not None:  # a DARTS-style network: its head and image side
+            extra = {"auxiliary": config.auxiliary_weight > 0, "resolution": data.resolution}
         return build_network(
-            arch, data.num_classes, in_channels=data.in_channels, **config.network_options()
+            arch,
+            data.num_classes,
+            in_channels=data.in_channels,
+            **config.network_options(),
+            **extra,
         )
 
 

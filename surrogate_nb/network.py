@@ -118,7 +118,12 @@ class TinyNetwork(nn.Module):
 
 
 def build_network(
-    arch: object, num_classes: int, C: int | None = None, N: int | None = None, in_channels: int = 3
+    arch: object,
+    num_classes: int,
+    C: int | None = None,
+    N: int | None = None,
+    in_channels: int = 3,
+    **options: object,
 ) -> nn.Module:
     """The network of a cell: NB201's TinyNetwork for an `Arch` (or index / NB201 string), the
     NB-101 network for a `Cell`, DARTS' ``NetworkCIFAR`` for a DARTS `Genome` (NB301's preset:
@@ -131,7 +136,12 @@ def build_network(
             ignored for NB-101.
         N: NB201: cells per stage (default 5); DARTS: cells in all (default 8); ignored for NB-101.
         in_channels: image channels (3; 1 for grey-scale data such as Fashion-MNIST).
+        options: further settings of a DARTS network (``auxiliary``, ``drop_path_prob``,
+            ``resolution``: see `surrogate_nb.darts_network.build_darts_network`); refused for
+            the other spaces.
     """
+    if options and not isinstance(arch, Genome):
+        raise TypeError(f"build_network: options {sorted(options)} apply to DARTS networks only")
     if isinstance(arch, Cell):
         from surrogate_nb.nb101_network import build_network as build_nb101
 
@@ -139,7 +149,9 @@ def build_network(
     if isinstance(arch, Genome):
         from surrogate_nb.darts_network import build_darts_network
 
-        return build_darts_network(arch, num_classes, channels=C, layers=N, in_channels=in_channels)
+        return build_darts_network(
+            arch, num_classes, channels=C, layers=N, in_channels=in_channels, **options
+        )
     return TinyNetwork(
         as_arch(arch),
         num_classes,

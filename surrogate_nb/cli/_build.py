@@ -1,4 +1,4 @@
-"""`snb build`: train cells under the NB201 protocol into a table (resumable); `snb export-data`."""
+"""`snb build`: train cells of any space into a table (resumable); `snb export-data`."""
 
 from __future__ import annotations
 
@@ -31,18 +31,38 @@ def build_command(
         "fashion-mnist-valid, fashion-mnist, or npz (a user folder, see --data-dir).",
     ),
     out: str = typer.Option(..., help="Table directory to write; the ledger is OUT.ledger.sqlite."),
-    hp: int = typer.Option(200, help="T, epochs of every trial and of the cosine schedule."),
+    space: str = typer.Option(
+        None,
+        help="Search space: nb201 (default), darts (NB301's DARTS space: cells are sampled, "
+        "--cells N or a file of compact strings; see `snb arch --space darts --help`).",
+    ),
+    preset: str = typer.Option(
+        None,
+        help="Training protocol: nb201 (default), nb301 (NB301's DARTS training: GPU, ~9 days "
+        "per cell on one CPU thread), darts-cpu (low-fidelity DARTS on Fashion-MNIST: ~10 s "
+        "per trial on one thread here). Options below override its fields.",
+    ),
+    sample: str = typer.Option(
+        None,
+        help="Where the cells come from: 'random' (default: --cells N uniform samples) or a "
+        "NAS optimizer (random_search, rea, local_search, tpe, reinforce) whose --cells N "
+        "evaluations are real trainings in this ledger; each cell records its source.",
+    ),
+    sample_seed: int = typer.Option(0, help="Seed of an optimizer source's run (--sample)."),
+    hp: int = typer.Option(None, help="T, epochs of every trial and of the cosine schedule."),
     seeds: list[int] = typer.Option(
         None, help="Training seeds, e.g. --seeds 777 888 999 (default: NB201's 777 888 999)."
     ),
     cells: str = typer.Option(
-        "all",
-        help="'all' (15,625), N (a fixed uniform sample of N cells, seed 0), or a FILE "
-        "with one index or NB201 string per line.",
+        None,
+        help="'all' (NB201's 15,625; the default there), N (a fixed uniform sample of N cells, "
+        "seed 0), or a FILE with one cell per line (index or the space's string).",
     ),
     device: str = typer.Option("cpu", help="Torch device: cpu, cuda, cuda:1, ..."),
     engine: str = typer.Option(
-        "fast", help="'fast' (seeds/cells fused into grouped convs) or 'reference' (plain loop)."
+        None,
+        help="'fast' (NB201 only: seeds/cells fused into grouped convs; its default) or "
+        "'reference' (plain loop; any space).",
     ),
     shard: str = typer.Option(None, help="Train only shard i of n ('i/n') of the cell list."),
     unique_only: bool = typer.Option(
@@ -55,9 +75,12 @@ def build_command(
     train_subset: int = typer.Option(None, help="Fidelity: train on N images (seeded subset)."),
     eval_subset: int = typer.Option(None, help="Fidelity: score at most N images per eval split."),
     resolution: int = typer.Option(None, help="Fidelity: image side (resize down / pad up)."),
-    channels: int = typer.Option(16, help="Fidelity: C, channels of the first stage (NB201 16)."),
-    cells_per_stage: int = typer.Option(5, help="Fidelity: N, cells per stage (NB201 5)."),
-    batch_size: int = typer.Option(256, help="Training batch size (NB201 256)."),
+    channels: int = typer.Option(
+        None, help="Fidelity: C, channels of the first stage (NB201 16, NB301 32)."
+    ),
+    cells_per_stage: int = typer.Option(None, help="Fidelity: N, cells per stage (NB201 5)."),
+    layers: int = typer.Option(None, help="DARTS: cells in all (NB301 8, DARTS 20)."),
+    batch_size: int = typer.Option(None, help="Training batch size (NB201 256, NB301 96)."),
     group_cells: int = typer.Option(
         1, help="Cells fused per engine step (each with all its seeds); more fills a big GPU."
     ),
@@ -82,27 +105,48 @@ def build_command(
     ),
     quiet: bool = typer.Option(False, help="No progress bar; print only the final summary."),
 ) -> None:
-    """Train cells under the NB201 protocol into a table; killed and re-run, it resumes."""
+    """Train cells into a table (NB201's protocol by default; NB301's DARTS space with
+    --space darts); killed and re-run, it resumes from the ledger."""
+    import dataclasses
+
     from surrogate_nb.cli._progress import Reporter
-    from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
+    from surrogate_nb.exhaustive import BuildPlan, run_build
+    from surrogate_nb.exhaustive.presets import get_preset
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
 
+    base, preset_space = get_preset(preset or ("darts-cpu" if space == "darts" else "nb201"))
+    space = space or preset_space
+    overrides = {
+        "epochs": hp,
+        "batch_size": batch_size,
+        "channels": channels,
+        "cells_per_stage": cells_per_stage,
+        "layers": layers,
+        "resolution": resolution,
+        "train_subset": train_subset,
+        "eval_subset": eval_subset,
+    }
     try:
-        config = TrainConfig(
-            epochs=hp,
-            batch_size=batch_size,
-            channels=channels,
-            cells_per_stage=cells_per_stage,
-            resolution=resolution,
-            train_subset=train_subset,
-            eval_subset=eval_subset,
-        )
+        config = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise BuildError(str(exc)) from None
+    if (config.layers is None) != (space == "nb201"):
+        raise BuildError(
+            f"--preset {preset or 'nb201'} trains {preset_space} networks, not {space}'s; "
+            "pick a preset of that space (nb201; nb301 or darts-cpu for darts)"
+        )
+    engine = engine or ("fast" if space == "nb201" else "reference")
+    optimizer = None
+    if sample not in (None, "random"):
+        optimizer = sample
+    if cells is None:
+        if space != "nb201":
+            raise BuildError(f"--cells N (or a file) is required for the {space} space")
+        cells = "all"
     plan = BuildPlan(
         dataset=dataset,
         out=out,
@@ -118,12 +162,16 @@ def build_command(
         fuse=fuse,
         retry_failed=retry_failed,
         command=" ".join(shlex.quote(a) for a in ["snb", *sys.argv[1:]]),
+        space=space,
+        source=optimizer,
     )
     backend = None
     if ray_address:
         from surrogate_nb.exhaustive.ray_backend import RayBackend
 
-        backend = RayBackend(ray_address, device=device, engine=engine, num_gpus=gpus_per_task)
+        backend = RayBackend(
+            ray_address, device=device, engine=engine, num_gpus=gpus_per_task, space=space
+        )
     if download:
         from surrogate_nb.exhaustive.datasets import SETTINGS, load_source
 
@@ -142,13 +190,20 @@ def build_command(
                 force=p.trained_now == 0,
             )
 
-        result = run_build(
-            plan,
-            backend=backend,
-            on_progress=show,
-            max_units=max_units,
-            write_partial=write_partial,
-        )
+        if optimizer is not None:
+            from surrogate_nb.evaluation.true_runs import build_from_optimizer
+
+            result = build_from_optimizer(
+                plan, optimizer, seed=sample_seed, backend=backend, on_progress=show
+            )
+        else:
+            result = run_build(
+                plan,
+                backend=backend,
+                on_progress=show,
+                max_units=max_units,
+                write_partial=write_partial,
+            )
     summary = {
         "total": result.total,
         "done": result.done,

@@ -327,6 +327,15 @@ class Ledger:
         for (text,) in cur:
             yield json.loads(text)
 
+    def cell_results(self, arch_index: int, dataset: str, hp: str) -> list[dict]:
+        """TrialRecords of one cell's done rows in (dataset, hp), by seed."""
+        cur = self._db.execute(
+            "SELECT result FROM trials WHERE state='done' AND arch_index=? AND dataset=? AND hp=? "
+            "ORDER BY seed",
+            (int(arch_index), dataset, str(hp)),
+        )
+        return [json.loads(text) for (text,) in cur]
+
     # ---- heartbeat ---------------------------------------------------------------------------
 
     def beat(self) -> None:

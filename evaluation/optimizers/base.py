@@ -37,7 +37,8 @@ class CellPool:
     """The set of cells an optimizer may propose: a whole space, or a table's subset of it.
 
     Args:
-        indices: indices (in the space's order) of the searchable cells; None = the whole space.
+        indices: indices (in the space's order) of the searchable cells; None = the whole space
+            (kept unlisted for a space too large to enumerate, e.g. DARTS: `indices` is None).
         space: the search space (default NB201).
 
     Raises:
@@ -48,30 +49,40 @@ class CellPool:
         self, indices: Sequence[int] | np.ndarray | None = None, space: SearchSpace = NB201
     ) -> None:
         self.space = space
-        if indices is None:
-            idx = np.arange(int(space.size), dtype=np.int64)
-        else:
-            idx = np.unique(space.as_indices(np.asarray(indices, dtype=np.int64)))
+        self.full = indices is None
+        self._codes: np.ndarray | None = None  # onehot rows of a partial pool, built on demand
+        if indices is None:  # the whole space: listed only where it can be enumerated
+            self.indices: np.ndarray | None = (
+                np.arange(space.cardinality, dtype=np.int64) if space.enumerable else None
+            )
+            return
+        idx = np.unique(space.as_indices(np.asarray(indices, dtype=np.int64)))
         if idx.size == 0:
             raise SurrogateNBError("an optimizer needs at least one searchable cell; got none")
-        self.indices: np.ndarray = idx
-        self.full = idx.size == int(space.size)
-        self._codes: np.ndarray | None = None  # onehot rows of a partial pool, built on demand
+        self.indices = idx
+        self.full = space.enumerable and idx.size == space.cardinality
 
     def __len__(self) -> int:
-        return int(self.indices.size)
+        return self.space.cardinality if self.indices is None else int(self.indices.size)
 
     def __contains__(self, arch: Any) -> bool:
         i = self.space.index_of(arch)
+        if self.indices is None:
+            return True
         k = int(np.searchsorted(self.indices, i))
         return k < len(self.indices) and int(self.indices[k]) == i
 
     def arch(self, k: int) -> Any:
-        """The k-th cell of the pool."""
+        """The k-th cell of the pool (its index order)."""
+        if self.indices is None:
+            return self.space.from_index(int(k))
         return self.space.from_index(int(self.indices[k]))
 
     def sample(self, rng: np.random.Generator) -> Any:
-        """A uniformly random pool cell."""
+        """A uniformly random pool cell (the space's own `sample` on a space too large to
+        list)."""
+        if self.indices is None:
+            return self.space.sample(rng)
         return self.arch(int(rng.integers(len(self))))
 
     def distances(self, arch: Any) -> np.ndarray:

@@ -118,7 +118,10 @@ def search(
     space = benchmark.space
     if pool is None and hasattr(benchmark, "present"):
         held = np.flatnonzero(benchmark.present(dataset, hp).any(axis=1))
-        pool = CellPool(held, space=space) if 0 < held.size < space.size else None
+        if not space.enumerable:  # rows of a sampled space's table are its held cells
+            held = benchmark.row_cells()[held]
+        full = space.enumerable and held.size == space.cardinality
+        pool = CellPool(held, space=space) if held.size and not full else None
     children = rng.spawn(runs)
     out: dict[str, list[Trajectory]] = {}
     for name, opt in instances.items():
@@ -142,7 +145,7 @@ def search(
             if on_run is not None:
                 on_run(name, r + 1, runs)
         out[name] = trajs
-    size = len(pool) if pool is not None else int(space.size)
+    size = len(pool) if pool is not None else space.cardinality
     facts = {"dataset": dataset, "metric": metric, "hp": hp, "pool_size": size}
     return SearchResult(out, float(budget_s), report_metric or metric, facts)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import ModelFormatError, UnknownKeyError
+from surrogate_nb.errors import ModelFormatError, SurrogateNBError, UnknownKeyError
 from surrogate_nb.regressors import curve
 from surrogate_nb.regressors.curve import CurveSurrogate
 from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
@@ -250,8 +250,17 @@ class SurrogateBenchmark:
         seed: int | None = None,
         epoch: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Every cell of the space and its prediction: ``(indices int64, values float64)``."""
-        idx = np.arange(int(self.space.size), dtype=np.int64)
+        """Every cell of the space and its prediction: ``(indices int64, values float64)``; for
+        a space too large to list (DARTS), the cells of the table the surrogates came with."""
+        if self.space.enumerable:
+            idx = np.arange(self.space.cardinality, dtype=np.int64)
+        elif self.table is not None and hasattr(self.table, "row_cells"):
+            idx = np.asarray(self.table.row_cells(), dtype=np.int64)
+        else:
+            raise SurrogateNBError(
+                f"to_xy lists every cell; the {self.space.name} space has "
+                f"{self.space.cardinality:,}: give the benchmark a table (its held cells)"
+            )
         return idx, self.query(idx, dataset, metric, hp, epoch, seed)
 
     def curve(

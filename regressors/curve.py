@@ -627,7 +627,13 @@ class CurveSurrogate:
         matrix: NB-101's full features are 461 float32 columns)."""
         memo = self.__dict__.get("_memo")
         if memo is None:
-            size, T = int(get_space(self.space).size), self.T
+            space = get_space(self.space)
+            if not space.enumerable:
+                raise SurrogateNBError(
+                    f"curve surrogates keep a per-cell memo of an enumerable space; the "
+                    f"{space.name} space has {space.cardinality:,} cells"
+                )
+            size, T = space.cardinality, self.T
             memo = {
                 "mt": np.zeros((size, T)),
                 "st": np.zeros((size, T)),

@@ -87,7 +87,9 @@ class LGBRegressor(BaggedTrees):
         return lgb.train(self._booster_params(seed), data, num_boost_round=int(self.n_estimators))
 
     def _member_predict(self, booster: Any, X: np.ndarray) -> np.ndarray:
-        return booster.predict(X)
+        # the booster's own thread count: a loaded model would otherwise use every core, and on a
+        # busy machine OpenMP's spinning made one single-row prediction take ~70 ms
+        return booster.predict(X, num_threads=int(self.n_jobs))
 
     def _load_member(self, path: Path) -> Any:
         import lightgbm as lgb

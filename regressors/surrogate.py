@@ -46,7 +46,13 @@ import numpy as np
 
 from surrogate_nb import _atomic
 from surrogate_nb._provenance import library_versions
-from surrogate_nb.errors import DataError, ModelFormatError, NotFittedError, UnknownKeyError
+from surrogate_nb.errors import (
+    DataError,
+    ModelFormatError,
+    NotFittedError,
+    SurrogateNBError,
+    UnknownKeyError,
+)
 from surrogate_nb.regressors.base import BaseRegressor
 from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
@@ -365,10 +371,12 @@ class Surrogate:
         a CLI prediction of a few cells, or a held-out evaluation of many, is answered directly.
         """
         self._check_fitted()
+        space = get_space(self.space)
+        if not space.enumerable:  # no memo of a space too large to list: predict directly
+            mt, st = self.regressor_.predict(self._X(self._indices(archs)))
+            return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         memo = self.__dict__.get("_memo")
-        if (memo is None or memo[0] is not self.regressor_) and (
-            get_space(self.space).size > _MEMO_AT_ONCE
-        ):
+        if (memo is None or memo[0] is not self.regressor_) and (space.cardinality > _MEMO_AT_ONCE):
             calls = self.__dict__.get("_direct_calls", 0)
             idx = self._indices(archs)
             if calls < _DIRECT_CALLS or len(idx) > _DIRECT_MAX:
@@ -396,8 +404,17 @@ class Surrogate:
 
         Do this before forking worker processes: they then share the memo, and LightGBM's
         OpenMP runtime can hang when first used in a forked child.
+
+        Raises:
+            SurrogateNBError: a space too large to list (DARTS), where predictions stay direct.
         """
         self._check_fitted()
+        space = get_space(self.space)
+        if not space.enumerable:
+            raise SurrogateNBError(
+                f"memoise() predicts every cell; the {space.name} space has "
+                f"{space.cardinality:,}: its predictions are made per request instead"
+            )
         memo = self.__dict__.get("_memo")
         if memo is None or memo[0] is not self.regressor_:
             self._build_memo()

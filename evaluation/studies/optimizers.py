@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate_nb.errors import SurrogateNBError
 from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.runners import SyneTuneMethod, evaluations
@@ -78,8 +79,20 @@ def space_optimum(
     benchmark: Any, dataset: str, metric: str, hp: str | None, pool: Any = None
 ) -> float:
     """Best value of `metric` over the searchable cells (default every cell of the space; NaN
-    cells ignored)."""
-    cells = pool.indices if pool is not None else np.arange(int(benchmark.space.size))
+    cells ignored).
+
+    Raises:
+        SurrogateNBError: no pool in a space too large to list (DARTS): its optimum is unknown.
+    """
+    cells = pool.indices if pool is not None else None
+    if cells is None:
+        if not benchmark.space.enumerable:
+            raise SurrogateNBError(
+                f"the optimum of the {benchmark.space.name} space cannot be found by listing its "
+                f"{benchmark.space.cardinality:,} cells; give the cells to compare against (a "
+                "table's held cells)"
+            )
+        cells = np.arange(benchmark.space.cardinality)
     values = benchmark.query(cells, dataset, metric, hp=hp)
     return float(np.nanmax(values))
 

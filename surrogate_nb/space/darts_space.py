@@ -37,7 +37,7 @@ class DartsSpace(SearchSpace[Genome]):
     size = None
     cardinality = SIZE
     cell_size = CELL_SIZE
-    feature_sets = ("adjacency", "onehot", "stats", "graph")
+    feature_sets = darts_encodings.FEATURE_SETS
 
     encodings = darts_encodings.ENCODINGS
 

@@ -128,6 +128,15 @@ def fit_on_cells(
     return Fit(model, tr, te, time.perf_counter() - start)
 
 
+def for_space(prototype: M, space: str) -> M:
+    """`prototype`, or a shallow copy of it modelling cells of `space` (a `Surrogate` records
+    its space; a table or study says which space its cells belong to)."""
+    if isinstance(prototype, Surrogate) and prototype.space != space:
+        prototype = copy.copy(prototype)
+        prototype.space = space
+    return prototype
+
+
 def fit_from_table(
     table: BenchmarkLike,
     dataset: str,
@@ -146,10 +155,7 @@ def fit_from_table(
     `SurrogateBenchmark`."""
     idx, y = table.to_xy(dataset, metric, hp=hp)
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
-    prototype = surrogate if surrogate is not None else Surrogate(space=table.space.name)
-    if isinstance(prototype, Surrogate) and prototype.space != table.space.name:
-        prototype = copy.copy(prototype)  # the table says which space its cells belong to
-        prototype.space = table.space.name
+    prototype = for_space(surrogate if surrogate is not None else Surrogate(), table.space.name)
     fit = fit_on_cells(
         prototype,
         idx,

@@ -11,7 +11,10 @@ from rich.table import Table
 from surrogate_nb.cli._app import app, console
 
 SPACE_OPTION = typer.Option(
-    "nb201", "--space", help="Search space: nb201 (15,625 cells) or nb101 (423,624 cells)."
+    "nb201",
+    "--space",
+    help="Search space: nb201 (15,625 cells), nb101 (423,624 cells) or darts (NB301's DARTS "
+    "space, 1,076,746,950,455,072,400 cell pairs).",
 )
 
 
@@ -65,6 +68,28 @@ def describe_nb101(value: str) -> dict:
     }
 
 
+def describe_darts(value: str) -> dict:
+    """Facts about one DARTS-space pair: every representation, params and FLOPs (closed form:
+    the published convention at NB301's 32 channels x 8 cells, and DARTS' own 36 x 20)."""
+    from surrogate_nb.space import DARTS
+    from surrogate_nb.space.darts_cost import network_costs
+    from surrogate_nb.space.darts_forms import forms
+
+    g = DARTS.as_arch(value)
+    nb301 = network_costs(g, 10)
+    darts = network_costs(g, 10, channels=36, layers=20, affine_ops=True)
+    return {
+        **forms(g),
+        "costs": {
+            "nb301 (32 x 8 cells, published counting)": {
+                "params": nb301[0],
+                "flops_m": nb301[1] / 1e6,
+            },
+            "darts (36 x 20 cells, affine BN)": {"params": darts[0], "flops_m": darts[1] / 1e6},
+        },
+    }
+
+
 @app.command("arch")
 def arch_command(
     arch: str = typer.Argument(
@@ -72,7 +97,13 @@ def arch_command(
         help="NB201: an index (0..15624) or an arch string '|op~0|+|op~0|op~1|+|...|'. "
         "NB-101 (--space nb101): an index (0..423623), a 32-hex module hash, or "
         "'ops;matrix', e.g. 'input,conv3x3,maxpool,output;0110,0001,0001,0000' "
-        "(ops conv3x3, conv1x1, maxpool; matrix rows of 0/1).",
+        "(ops conv3x3, conv1x1, maxpool; matrix rows of 0/1). "
+        "DARTS (--space darts): the compact form 'normal/reduce', each cell 8 'op:input' "
+        "pairs in node order (pairs 2i, 2i+1 feed node i+2; inputs 0 = c_{k-2}, 1 = c_{k-1}, "
+        "2.. = earlier nodes; ops mp3 ap3 skip sep3 sep5 dil3 dil5), e.g. "
+        "'sep3:0,sep3:1,sep3:0,sep3:1,sep3:1,skip:0,skip:0,dil3:2/"
+        "mp3:0,mp3:1,skip:2,mp3:1,mp3:0,skip:2,skip:2,mp3:1'; or a printed DARTS Genotype(...), "
+        "NASLib's [[(input, op), ...], [...]], or the index (0..~1.08e18).",
     ),
     space: str = SPACE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -83,6 +114,23 @@ def arch_command(
     """
     from surrogate_nb.space import get_space
 
+    if get_space(space).name == "darts":
+        info = describe_darts(arch)
+        if as_json:
+            console.print_json(json.dumps(info))
+            return
+        table = Table(title=f"DARTS cell pair {info['index']}", show_header=False)
+        table.add_column("field", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        for key in ("compact", "genotype", "naslib"):
+            table.add_row(key, str(info[key]))
+        prefix = "NetworkSelectorDatasetInfo:darts:"
+        config = (f"{k.removeprefix(prefix)}={v}" for k, v in info["configspace"].items())
+        table.add_row("NB301 config", " ".join(config))
+        for name, c in info["costs"].items():
+            table.add_row(name.split(" ")[0], f"{c['params']:,} params, {c['flops_m']:.2f} M FLOPs")
+        console.print(table)
+        return
     if get_space(space).name == "nb101":
         info = describe_nb101(arch)
         if as_json:
@@ -169,6 +217,19 @@ def summarise_nb101() -> dict:
     }
 
 
+def summarise_darts() -> dict:
+    """Sizes of the DARTS space (it cannot be listed: the numbers are exact counts)."""
+    from surrogate_nb.space import darts
+
+    return {
+        "ops": ", ".join(darts.OPS),
+        "input choices per cell": darts.INPUT_CHOICES,
+        "op choices per cell": darts.OP_CHOICES,
+        "cells per cell type": darts.CELL_SIZE,
+        "pairs (normal, reduction)": darts.SIZE,
+    }
+
+
 @app.command("space")
 def space_command(
     space: str = SPACE_OPTION,
@@ -178,6 +239,18 @@ def space_command(
     cells by vertex and edge count)."""
     from surrogate_nb.space import get_space
 
+    if get_space(space).name == "darts":
+        info = summarise_darts()
+        if as_json:
+            console.print_json(json.dumps(info))
+            return
+        table = Table(title="DARTS / NB301 space", show_header=False)
+        table.add_column("field", no_wrap=True)
+        table.add_column("value")
+        for key, value in info.items():
+            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        console.print(table)
+        return
     if get_space(space).name == "nb101":
         info = summarise_nb101()
         if as_json:

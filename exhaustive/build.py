@@ -476,6 +476,9 @@ def run_build(
             train_subset=cfg.train_subset,
             eval_subset=cfg.eval_subset,
         )
+    from surrogate_nb.exhaustive.trainer import check_protocol
+
+    check_protocol(space, data, cfg)
     backend = backend or LocalBackend(plan.device, plan.engine, plan.space)
     hp = cfg.hp
     ledger = Ledger(plan.ledger_path)

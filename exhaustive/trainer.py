@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
 from surrogate_nb.space import as_arch
@@ -177,6 +178,22 @@ def trial_costs(arch, data: PreparedData, config: TrainConfig) -> tuple[float, f
         count_params(arch, data.num_classes, **kw),
         count_flops(arch, data.num_classes, resolution=data.resolution, **kw),
     )
+
+
+def check_protocol(space, data: PreparedData, config: TrainConfig) -> None:
+    """Refuse, before any training, a protocol whose network the space cannot build on this
+    data (e.g. a DARTS network whose reductions do not fit the image side).
+
+    Raises:
+        BuildError: one line naming the setting and what would work.
+    """
+    try:
+        trial_costs(space.from_index(0), data, config)
+    except (ValueError, TypeError) as exc:
+        raise BuildError(
+            f"the training protocol does not fit the {space.name} network on "
+            f"{data.setting} at {data.resolution}x{data.resolution}: {exc}"
+        ) from None
 
 
 def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> TrialRecord:

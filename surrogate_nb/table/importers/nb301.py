@@ -30,11 +30,14 @@ T = budget positions, position ``e`` = epoch ``e + 1``. Metrics (`METRICS`): ``v
 
 **Curves and final values.** ``learning_curves["Train/<name>"]`` (where the file has one) fills
 positions 0..L-1 of the metric for the info name ``<name>``; the final value ``info[0][<name>]``
-(NB301's training target) fills position ``info[0]["epochs"] - 1`` (the last trained epoch,
-default: the budget) unless the curve already holds a value there. ``test_acc`` is recorded at
-that position only. So a result without curves becomes a row with one value per metric, at its
-last trained epoch, and every other position null (never a copy). Curve keys that are not
-``Train/`` + a name of `METRICS` are ignored and listed in the manifest (``curves_ignored``).
+(NB301's training target) fills the last position, T - 1: it is the result of the budgeted run, as
+NB301's surrogates read it, so final-epoch queries and ``snb fit`` see every result. ``test_acc``
+is recorded there only. A result without curves therefore becomes a row with one value per
+metric, at the last epoch, and every other position null (never a copy). ``info[0]["epochs"]``
+(the last epoch trained, which can fall a little short of the budget: 1488 of 1500 in NB301's
+example) is checked (1..budget) and the manifest counts the results that stopped short
+(``stopped_short``). Curve keys that are not ``Train/`` + a name of `METRICS` are ignored and
+listed in the manifest (``curves_ignored``).
 
 **Repeats.** NB301 records no seed. Results of one cell (the same canonical DARTS pair, so two
 configs that differ only in the order of a node's inputs count as one cell) at one hp become seeds
@@ -223,7 +226,7 @@ class Result:
     budget: int
     hp: str
     differences: dict[str, object]
-    last_epoch: int  # 1-based epoch of the final values
+    last_epoch: int  # info[0].epochs: the last epoch trained (<= budget)
     finals: dict[str, float | None]  # table metric -> final value (None: not recorded)
     curves: dict[str, list[float | None]] = field(default_factory=dict)  # metric -> values
     params_m: float | None = None
@@ -249,8 +252,8 @@ class Result:
             if values:
                 row[: len(values)] = [np.nan if v is None else v for v in values]
             final = self.finals.get(m)
-            if final is not None and np.isnan(row[self.last_epoch - 1]):
-                row[self.last_epoch - 1] = final
+            if final is not None:
+                row[T - 1] = final
             out[m] = row
         return out
 
@@ -395,17 +398,23 @@ def _wanted(name: str) -> bool:
     return p.suffix.lower() == ".json" and not p.name.startswith("._") and "__MACOSX" not in p.parts
 
 
-def is_nb301_source(source: str | os.PathLike, probe: int = 4096) -> bool:
-    """A ``.zip``, or a folder whose first ``*.json`` (sorted walk) holds an NB301 result key."""
+def is_nb301_source(source: str | os.PathLike, probe: int = 4096, files: int = 8) -> bool:
+    """A ``.zip``, or a folder where one of the first `files` ``*.json`` (sorted walk) holds an
+    NB301 result key in its first `probe` bytes."""
     p = Path(source)
     if p.is_file():
         return p.suffix.lower() == ".zip"
     if not p.is_dir():
         return False
+    seen = 0
     for path in sorted(p.rglob("*.json")):
+        if seen >= files:
+            break
         if path.is_file() and _wanted(path.name):
+            seen += 1
             with open(path, "rb") as fh:
-                return b'"optimized_hyperparamater_config"' in fh.read(probe)
+                if b'"optimized_hyperparamater_config"' in fh.read(probe):
+                    return True
     return False
 
 
@@ -508,6 +517,7 @@ class _Plan:
     runs: dict[tuple[str, int], list[tuple]] = field(default_factory=dict)
     ignored_curves: set[str] = field(default_factory=set)
     skipped: int = 0
+    stopped_short: int = 0
 
 
 def _plan(source: Path, names: list[str], progress: Progress | None) -> _Plan:
@@ -528,6 +538,7 @@ def _plan(source: Path, names: list[str], progress: Progress | None) -> _Plan:
         metrics.update(r.curves)
         plan.settings.setdefault(r.hp, {"budget": r.budget, "differs_from_protocol": r.differences})
         plan.ignored_curves.update(r.ignored_curves)
+        plan.stopped_short += r.last_epoch < r.budget
         if progress is not None:
             progress(k + 1, 2 * len(names))
     return plan
@@ -622,9 +633,10 @@ def import_nb301(
             "rule": "a result whose final valid/test accuracy, runtime and parameters equal an "
             "earlier result of the same cell and hp is the same run filed twice: skipped",
         },
-        "final_values": "info[0][name] at position info[0].epochs - 1 (default budget - 1) "
-        "unless learning_curves['Train/<name>'] holds a value there; test_acc there only; "
-        "positions are epochs 1..T",
+        "final_values": "info[0][name] (NB301's training target) at the last position T - 1, "
+        "learning_curves['Train/<name>'] at positions 0..L-1 (epochs 1..L); test_acc at T - 1 "
+        "only",
+        "stopped_short": plan.stopped_short,
         "curves_ignored": sorted(plan.ignored_curves),
         "units": {
             "*_acc": "percent",

@@ -394,3 +394,54 @@ def test_cli_import_bad_file_is_one_line(one_good, tmp_path):
     assert p.returncode != 0 and "Traceback" not in p.stderr
     errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "re/results_9.json: not valid JSON" in errors[0], p.stderr
+
+
+def test_cli_import_then_fit_end_to_end(tmp_path):
+    """`snb import` of NB301 files, `snb fit` on the DARTS table, NB301's API on the model."""
+    from typer.testing import CliRunner
+
+    from surrogate_nb.cli import app
+    from surrogate_nb.compat import nasbench301 as nb
+    from surrogate_nb.space.darts_forms import to_genotype
+
+    rng = np.random.default_rng(3)
+    d = tmp_path / "nb301"
+    for k in range(60):
+        g = DARTS.sample(rng)
+        doc = result(g, rng, curve_len=10 if k % 2 else None)
+        n_sep = sum(op in (3, 4) for _, op in g.normal)
+        doc["info"][0]["val_accuracy"] = 88.0 + 0.8 * n_sep  # a rule the surrogate can learn
+        write(d, f"{SOURCES_CYCLE[k % 3]}/results_{k}.json", doc)
+    runner = CliRunner()
+    r = runner.invoke(app, ["import", str(d), "-o", str(tmp_path / "t")])
+    assert r.exit_code == 0, r.output
+    assert "1 setting(s)" in r.output and "60 trials" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "fit",
+            str(tmp_path / "t"),
+            "-d",
+            "cifar10",
+            "-m",
+            "valid_acc",
+            "--hp",
+            "100",
+            "--model",
+            "lgb",
+            "-o",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    perf = nb.load_ensemble(tmp_path / "m")
+    assert perf.metric == "valid_acc"
+    all_sep = DARTS.sample(rng)
+    all_sep = type(all_sep).of([(i, 3) for i, _ in all_sep.normal], all_sep.reduce)
+    no_sep = type(all_sep).of([(i, 0) for i, _ in all_sep.normal], all_sep.reduce)
+    hi = perf.predict(to_genotype(all_sep), "genotype", with_noise=False)
+    lo = perf.predict(to_genotype(no_sep), "genotype", with_noise=False)
+    assert hi > lo + 1
+
+
+SOURCES_CYCLE = ("rs", "de", "bananas")

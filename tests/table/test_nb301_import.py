@@ -306,6 +306,8 @@ def _damage(doc: dict, how: str) -> dict | str:
         doc["learning_curves"]["Train/val_accuracy"] = [50.0] * 101
     elif how == "info":
         doc["info"] = {}
+    elif how == "curve_value":
+        doc["learning_curves"]["Train/train_loss"][2] = "nan?"
     return doc
 
 
@@ -322,6 +324,7 @@ def _damage(doc: dict, how: str) -> dict | str:
         ("budget", "budget = '100'"),
         ("long_curve", "101 epochs"),
         ("info", "info must be a non-empty list"),
+        ("curve_value", "learning_curves['Train/train_loss'][2] = 'nan?' is not a number"),
     ],
 )
 def test_bad_result_names_file_and_value_and_writes_nothing(one_good, genomes, tmp_path, how, says):

@@ -228,7 +228,7 @@ class Result:
     differences: dict[str, object]
     last_epoch: int  # info[0].epochs: the last epoch trained (<= budget)
     finals: dict[str, float | None]  # table metric -> final value (None: not recorded)
-    curves: dict[str, list[float | None]] = field(default_factory=dict)  # metric -> values
+    curves: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> values (NaN: null)
     params_m: float | None = None
     train_time_s: float | None = None
     ignored_curves: tuple[str, ...] = ()
@@ -249,8 +249,8 @@ class Result:
         for m in metrics:
             row = np.full(T, np.nan, np.float32)
             values = self.curves.get(m)
-            if values:
-                row[: len(values)] = [np.nan if v is None else v for v in values]
+            if values is not None:
+                row[: len(values)] = values
             final = self.finals.get(m)
             if final is not None:
                 row[T - 1] = final
@@ -270,6 +270,23 @@ def _number(value: object, where: str, name: str, lo: float, hi: float) -> float
     if not lo <= v <= hi:
         raise _fail(where, f"{name} = {value!r} is outside {lo:g}..{hi:g}")
     return v
+
+
+_NUMBER_TYPES = (int, float, type(None))
+
+
+def _curve(values: list, where: str, what: str, name: str) -> np.ndarray:
+    """A per-epoch list → float64 array (NaN = null), each value checked as `_number` does."""
+    if not all(type(v) in _NUMBER_TYPES for v in values):
+        k = next(i for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES)
+        raise _fail(where, f"{what}[{k}] = {values[k]!r} is not a number")
+    arr = np.asarray(values, dtype=np.float64)
+    lo, hi = _bounds(name)
+    bad = np.flatnonzero(~np.isnan(arr) & ~((arr >= lo) & (arr <= hi)))
+    if bad.size:
+        k = int(bad[0])
+        raise _fail(where, f"{what}[{k}] = {values[k]!r} is outside {lo:g}..{hi:g}")
+    return arr
 
 
 def _bounds(name: str) -> tuple[float, float]:
@@ -342,7 +359,7 @@ def parse_result(data: bytes, where: str) -> Result:
         math.inf,
     )
     runtime = _number(doc.get("runtime"), where, "runtime", 0.0, math.inf)
-    curves: dict[str, list[float | None]] = {}
+    curves: dict[str, np.ndarray] = {}
     ignored: list[str] = []
     raw = doc.get(CURVES_KEY)
     if raw is not None:
@@ -363,10 +380,7 @@ def parse_result(data: bytes, where: str) -> Result:
                     f"{CURVES_KEY}[{key!r}] has {len(values)} epochs, more than "
                     f"the budget {budget}",
                 )
-            curves[METRICS[name]] = [
-                _number(v, where, f"{CURVES_KEY}[{key!r}][{i}]", *_bounds(name))
-                for i, v in enumerate(values)
-            ]
+            curves[METRICS[name]] = _curve(values, where, f"{CURVES_KEY}[{key!r}]", name)
     diffs = setting_differences(config, budget)
     return Result(
         index=genome.index,

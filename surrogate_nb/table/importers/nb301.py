@@ -75,7 +75,7 @@ import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, TableFormatError
 from surrogate_nb.space.darts_forms import CONFIG_PREFIX, from_config
-from surrogate_nb.table._format import MAX_EPOCHS, file_name, write_table
+from surrogate_nb.table._format import MAX_EPOCHS, file_name, read_manifest, write_table
 
 DATASET = "cifar10"
 #: Optimizer folders of NB301's data (its data configs' ``filepath_regex``), in its table order.
@@ -673,8 +673,6 @@ def trial_sources(table: str | os.PathLike, hp: str) -> tuple[np.ndarray, np.nda
             match its rows.
     """
     import pyarrow.parquet as pq
-
-    from surrogate_nb.table._format import read_manifest
 
     root = Path(table)
     m = read_manifest(root)

@@ -320,7 +320,9 @@ def parse_result(data: bytes, where: str) -> Result:
             )
     config = doc["optimized_hyperparamater_config"]
     if not isinstance(config, dict):
-        raise _fail(where, f"optimized_hyperparamater_config must be an object, got {config!r}")
+        raise _fail(
+            where, f"optimized_hyperparamater_config must be an object, got {str(config)[:80]!r}"
+        )
     try:
         genome = from_config(config)
     except InvalidArchError as exc:
@@ -347,6 +349,8 @@ def parse_result(data: bytes, where: str) -> Result:
         finals[metric] = _number(value, where, f"info[0].{name}", *_bounds(name))
     finals["test_acc"] = _number(doc["test_accuracy"], where, "test_accuracy", 0.0, 100.0)
     last = info0.get("epochs", budget)
+    if isinstance(last, float) and last.is_integer():
+        last = int(last)
     if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= budget:
         raise _fail(
             where, f"info[0].epochs = {last!r}; expected an integer in 1..budget ({budget})"

@@ -16,7 +16,9 @@ def import_cmd(
     source: Path = typer.Argument(
         ...,
         help="File or directory to import: wide CSV/Parquet, "
-        "NB201 .pth, NATS-Bench tss archive or fast_mode directory.",
+        "NB201 .pth, NATS-Bench tss archive or fast_mode directory, NB-101 .tfrecord / column "
+        "JSON, NAS-Bench-301 results (a folder of results_*.json, or a .zip of them; the "
+        "optimizer folders rs/, re/, ... are kept as each trial's source).",
     ),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Table directory to write (replaced atomically if it exists)."
@@ -25,16 +27,30 @@ def import_cmd(
         None,
         "--format",
         "-f",
-        help="csv | parquet | nb201-pth | nats-tss; inferred from SOURCE when omitted.",
+        help="csv | parquet | nb201-pth | nats-tss | nb101-tfrecord | nb101-json | nb301; "
+        "inferred from SOURCE when omitted.",
     ),
 ) -> None:
     """Convert a published benchmark file into a surrogate-nb table."""
-    from surrogate_nb.cli._progress import status
+    from surrogate_nb.cli._progress import Reporter, status
     from surrogate_nb.table import Benchmark
-    from surrogate_nb.table.importers import import_any
+    from surrogate_nb.table.importers import import_any, infer_format
 
-    with status(f"importing {source}"):
-        path = import_any(source, out, format=format, command=" ".join(["snb", *sys.argv[1:]]))
+    command = " ".join(["snb", *sys.argv[1:]])
+    fmt = format or infer_format(source)
+    if fmt == "nb301":  # thousands of files, read twice (check + seeds, then write)
+        with Reporter("import") as bar:
+            bar.stage(f"reading NB301 results from {source} ...")
+            path = import_any(
+                source,
+                out,
+                format=fmt,
+                command=command,
+                progress=lambda done, total: bar.update(done, total, "files (2 passes)"),
+            )
+    else:
+        with status(f"importing {source}"):
+            path = import_any(source, out, format=fmt, command=command)
     b = Benchmark.open(path)
     settings = b.manifest["settings"]
     seeds = sorted({s for st in settings for s in st["seeds"]})

@@ -2,7 +2,8 @@
 
 `import_any` picks the importer from ``format`` or from the source (directory -> NATS fast_mode,
 ``.pth`` -> NB201, ``.pbz2`` / ``.pickle`` -> NATS full archive, ``.csv`` / ``.parquet`` -> wide,
-``.tfrecord`` -> NB-101 official, ``.json`` with NB-101 columns -> NB-101 export).
+``.tfrecord`` -> NB-101 official, ``.json`` with NB-101 columns -> NB-101 export, ``.zip`` or a
+folder of NB301 ``results_*.json`` -> NAS-Bench-301 results).
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ from surrogate_nb.table.importers.nb101 import (
     is_nb101_json,
 )
 from surrogate_nb.table.importers.nb201_pth import import_nb201_pth
+from surrogate_nb.table.importers.nb301 import import_nb301, is_nb301_source
 from surrogate_nb.table.importers.wide import import_wide
 
 #: Format names accepted by `import_any` / ``snb import --format``.
-FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss", "nb101-tfrecord", "nb101-json")
+FORMATS = ("csv", "parquet", "nb201-pth", "nats-tss", "nb101-tfrecord", "nb101-json", "nb301")
 
 
 def infer_format(source: str | os.PathLike) -> str:
     """The format of ``source`` guessed from its type and name."""
     p = Path(source)
     name = p.name.lower()
+    if is_nb301_source(p):
+        return "nb301"
     if p.is_dir():
         return "nats-tss"
     if name.endswith(".pth"):
@@ -73,6 +77,8 @@ def import_any(
         return import_nb101_tfrecord(source, out, command=command, progress=progress)
     if fmt == "nb101-json":
         return import_nb101_json(source, out, command=command)
+    if fmt == "nb301":
+        return import_nb301(source, out, command=command, progress=progress)
     raise UnknownKeyError("import format", fmt, FORMATS)
 
 
@@ -80,6 +86,7 @@ __all__ = [
     "FORMATS",
     "RestrictedUnpickler",
     "import_any",
+    "import_nb301",
     "infer_format",
     "safe_load_pickle",
     "safe_loads",

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import BuildError, UnknownKeyError
+from surrogate_nb.evaluation.optimizers import make_optimizer
 from surrogate_nb.exhaustive import BuildPlan, BuildResult, Ledger, Progress, run_build
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.trainer import curve_names
@@ -202,8 +203,6 @@ def build_from_optimizer(
     Raises:
         BuildError: an unknown optimizer, N that is not a positive number.
     """
-    from surrogate_nb.evaluation.optimizers import make_optimizer
-
     if optimizer not in SOURCE_OPTIMIZERS:
         raise BuildError(
             f"--sample {optimizer!r} is not a source; sources: random, "

@@ -117,7 +117,8 @@ def test_query_best_fit_predict(nb101_table, tmp_path):
     [
         ["arch", "f" * 32, "--space", "nb101"],
         ["arch", "input,conv5x5,output;011,001,000", "--space", "nb101"],
-        ["arch", "0", "--space", "darts"],
+        ["arch", "0", "--space", "nb999"],
+        ["arch", "sep3:0,sep3:0,sep3:0,sep3:1,sep3:1,skip:0,skip:0,dil3:2/x:0", "--space", "darts"],
     ],
 )
 def test_bad_cells_are_one_line(nb101_index, args):

@@ -229,7 +229,7 @@ class Benchmark:
         """Number of trials (seeds) recorded for a cell (or array of cells) in (dataset, hp)."""
         s = self._setting(dataset, hp)
         present = self._present(s)
-        idx = self._indices(arch)
+        idx = self._rows(self._indices(arch))
         out = present[idx].sum(axis=-1)
         return int(out) if np.ndim(out) == 0 else out
 

@@ -49,6 +49,7 @@ def test_queries_answer_held_cells_and_nan_elsewhere(darts_table):
     assert b.query(cells[3], "fm", "valid_acc") == 33.5  # mean of 33 and 34
     assert b.query(cells[3], "fm", "valid_acc", seed=1) == 34.0
     assert b.query_with_count(cells[5], "fm", "valid_acc") == (35.0, 1)
+    assert b.n_seeds(cells[5], "fm") == 1 and b.n_seeds([cells[4], 7], "fm").tolist() == [2, 0]
     assert b.query(SIZE - 1, "fm", "train_time_s") == 31.0
     v, n = b.query_with_count(np.array([cells[0], cells[0] + 1, 1]), "fm", "valid_acc")
     assert v[0] == 30.5 and np.isnan(v[1:]).all() and n.tolist() == [2, 0, 0]

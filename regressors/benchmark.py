@@ -18,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ import numpy as np
 from surrogate_nb.errors import ModelFormatError, SurrogateNBError, UnknownKeyError
 from surrogate_nb.regressors import curve
 from surrogate_nb.regressors.curve import CurveSurrogate
-from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
-from surrogate_nb.regressors.surrogate import Surrogate
+from surrogate_nb.regressors.fitting import SurrogateModel, draw_split, fit_from_table
+from surrogate_nb.regressors.surrogate import Surrogate, make_surrogate
 from surrogate_nb.space import SearchSpace, get_space
 from surrogate_nb.space.costs import counters
 from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
@@ -38,6 +39,21 @@ _INDEX = "surrogates.json"
 
 def _key(dataset: str, metric: str, hp: str | None) -> str:
     return f"{dataset}/{metric}/{hp if hp is not None else '*'}"
+
+
+#: ``(step, steps, what)``, called as fits proceed.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One surrogate `SurrogateBenchmark.from_table` fits: `metric` answered at schedule `hp`,
+    fitted on the values of schedule `fit_hp` (None: `hp`), e.g. NB-101's train time answered at
+    every budget from the longest budget that records it."""
+
+    metric: str
+    hp: str | None = None
+    fit_hp: str | None = None
 
 
 class SurrogateBenchmark:
@@ -84,22 +100,43 @@ class SurrogateBenchmark:
         cls,
         table: BenchmarkLike,
         dataset: str,
-        metrics: str | Sequence[str],
+        metrics: str | Target | Sequence[str | Target],
         hp: str | None = None,
         *,
         rng: np.random.Generator,
         surrogate: SurrogateModel | None = None,
         train_size: int | None = None,
+        on_progress: Progress | None = None,
     ) -> SurrogateBenchmark:
-        """Fit a copy of `surrogate` (default ``Surrogate()``) per metric on `table` (every
-        cell with a value, or `train_size` random ones; `fit_from_table`) and wrap them."""
-        names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
-        fitted = {
-            (dataset, m, hp): fit_from_table(
-                table, dataset, m, hp, rng=rng, surrogate=surrogate, train_size=train_size
-            ).surrogate
-            for m in names
-        }
+        """Fit a copy of `surrogate` (default ``Surrogate()``) per target on `table` (every cell
+        with a value, or `train_size` random ones; `fit_from_table`, in the order given, all
+        drawing from `rng`) and wrap them. A metric name is ``Target(metric, hp)``.
+
+        `on_progress` is called as ``(step, steps, what)`` within each fit, `what` naming the
+        target when there are several.
+        """
+        items = [metrics] if isinstance(metrics, (str, Target)) else metrics
+        targets = list(dict.fromkeys(Target(t, hp) if isinstance(t, str) else t for t in items))
+        fitted: dict[tuple[str, str, str | None], SurrogateModel] = {}
+        for t in targets:
+            report = on_progress
+            if on_progress is not None and len(targets) > 1:
+                label = f"{t.metric} hp {t.hp}"
+
+                def report(k: int, n: int, what: str, label: str = label) -> None:
+                    on_progress(k, n, f"{label} · {what}")
+
+            fit = fit_from_table(
+                table,
+                dataset,
+                t.metric,
+                t.fit_hp if t.fit_hp is not None else t.hp,
+                rng=rng,
+                surrogate=surrogate,
+                train_size=train_size,
+                on_progress=report,
+            )
+            fitted[(dataset, t.metric, t.hp)] = fit.surrogate
         return cls(fitted, table=table)
 
     @property
@@ -373,6 +410,78 @@ class SurrogateBenchmark:
             for e in entries
         }
         return cls(surrogates, table=table)
+
+
+#: The `hp` of `fit_table_model` that fits every schedule of a dataset.
+ALL_HPS = "all"
+
+
+def fit_table_model(
+    table: BenchmarkLike,
+    dataset: str,
+    metric: str,
+    hp: str | None = None,
+    *,
+    model: str = "xgb",
+    rng: np.random.Generator,
+    train_size: int | None = None,
+    tune_trials: int = 0,
+    curve_design: str | None = None,
+    on_progress: Progress | None = None,
+) -> Surrogate | SurrogateBenchmark:
+    """The surrogate ``snb fit`` fits on a table (either kind saves with ``.save(path)``).
+
+    Args:
+        hp: one schedule (None: the dataset's only one), or `ALL_HPS` (``"all"``): one surrogate
+            per schedule of `dataset` in a `SurrogateBenchmark`.
+        model: the regressor's name (`make_surrogate`); with `curve_design`, the curve model's.
+        train_size: fit on this many random cells (`draw_split`), else on every cell with a value.
+        tune_trials: Optuna trials of a `Surrogate` (not used by curve surrogates).
+        curve_design: None for a final-value `Surrogate`; ``"epoch"``, ``"svd"`` or ``"auto"``
+            (`curve.DESIGNS`; auto: the better measured one) for a one-key `SurrogateBenchmark`
+            holding a `CurveSurrogate` of every epoch of `hp`, or with ``hp="all"`` across the
+            dataset's budgets (NB-101).
+
+    Returns:
+        the fitted `Surrogate` (one schedule), else a `SurrogateBenchmark`.
+    """
+    every = hp == ALL_HPS
+    if curve_design is not None:
+        if curve_design not in (*curve.DESIGNS, "auto"):
+            raise UnknownKeyError("curve design", curve_design, [*curve.DESIGNS, "auto"])
+        hp = None if every else hp
+        cells = None
+        if train_size is not None:
+            have = table.to_xy(dataset, metric, hp=hp if hp is not None else table.hps(dataset)[0])
+            rows, _ = draw_split(len(have[0]), min(train_size, len(have[0])), rng)
+            cells = have[0][rows]
+        design = None if curve_design == "auto" else curve_design
+        return curve.curve_benchmark(
+            table, dataset, metric, hp, rng=rng, design=design, model=model, cells=cells
+        )
+    prototype = make_surrogate(model, tune_trials=tune_trials, space=table.space.name)
+    if every:
+        hps = sorted(table.hps(dataset), key=lambda x: (len(x), x))
+        return SurrogateBenchmark.from_table(
+            table,
+            dataset,
+            [Target(metric, h) for h in hps],
+            rng=rng,
+            surrogate=prototype,
+            train_size=train_size,
+            on_progress=on_progress,
+        )
+    fit = fit_from_table(
+        table,
+        dataset,
+        metric,
+        hp,
+        rng=rng,
+        surrogate=prototype,
+        train_size=train_size,
+        on_progress=on_progress,
+    )
+    return fit.surrogate
 
 
 def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:

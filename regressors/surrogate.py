@@ -153,6 +153,18 @@ def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def make_surrogate(model: str, *, tune_trials: int = 0, space: str = "nb201") -> Surrogate:
+    """An unfitted `Surrogate` of cells of `space` around the regressor named `model` (a key of
+    `REGRESSORS`, the CLI's ``--model``), with its defaults.
+
+    Raises:
+        UnknownKeyError: `model` is not a regressor name.
+    """
+    if model not in REGRESSORS:
+        raise UnknownKeyError("surrogate model", model, sorted(REGRESSORS))
+    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials, space=space)
+
+
 class Surrogate:
     """A fitted performance model of NB201 cells with calibrated uncertainty.
 

@@ -26,6 +26,8 @@ from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.runners import SyneTuneMethod, evaluations
 from surrogate_nb.evaluation.search import search
+from surrogate_nb.regressors import SurrogateBenchmark, Target, make_surrogate
+from surrogate_nb.table import Benchmark, BenchmarkLike
 
 Progress = Callable[[int, int], None]
 
@@ -95,6 +97,38 @@ def space_optimum(
         cells = np.arange(benchmark.space.cardinality)
     values = benchmark.query(cells, dataset, metric, hp=hp)
     return float(np.nanmax(values))
+
+
+def study_benchmark(
+    table: Benchmark,
+    dataset: str,
+    metric: str,
+    hp: str | None,
+    model: str,
+    *,
+    multi: bool,
+    rng: np.random.Generator,
+) -> tuple[BenchmarkLike, str | None]:
+    """(benchmark, hp) the study runs on: `table` itself when `model` is ``"table"``, else a
+    memoised `SurrogateBenchmark` of regressor `model` fitted on every table cell: `metric` at
+    `hp`, the train time (this budget's, else the longest budget's that records it), and with
+    `multi` (BOHB, DEHB) `metric` at every lower budget. `hp` None reads as the dataset's only
+    schedule."""
+    if model == "table":
+        return table, hp
+    hps = table.hps(dataset)
+    if hp is None and len(hps) == 1:
+        hp = hps[0]
+    targets = [Target(metric, hp)]
+    timed = [h for h in hps if len(table.to_xy(dataset, "train_time_s", h)[0])]
+    if timed:
+        targets.append(Target("train_time_s", hp, hp if hp in timed else max(timed, key=float)))
+    if multi and hp is not None and hp.isdigit():  # every lower budget, for BOHB / DEHB
+        lower = [h for h in hps if h.isdigit() and int(h) < int(hp)]
+        targets += [Target(metric, h) for h in sorted(lower, key=int)]
+    prototype = make_surrogate(model, space=table.space.name)
+    bench = SurrogateBenchmark.from_table(table, dataset, targets, rng=rng, surrogate=prototype)
+    return bench.memoise(), hp
 
 
 def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from surrogate_nb.table._format import (
     COST_COLUMNS,
     check_file,
     checksums_enabled,
+    parse_ranges,
     read_manifest,
 )
 from surrogate_nb.table._types import Costs
@@ -293,6 +294,56 @@ class Benchmark:
         """`query` and how many seeds are behind each value: ``(float, int)`` for one cell,
         ``(float64 array, int64 array)`` for many (0 where nothing was recorded)."""
         return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, True)
+
+    def explain_missing(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+    ) -> UnknownKeyError:
+        """Why `query` has no value for one cell (call it when `query_with_count` counts 0): the
+        setting records no such cost, or not that epoch, or the cell has no trial there, or its
+        trials lack the value; the error names what the table does hold."""
+        index = self.space.index_of(arch)
+        s = self._setting(dataset, hp)
+        info = next(
+            x for x in self.manifest["settings"] if x["dataset"] == s.dataset and x["hp"] == s.hp
+        )
+        where = f"({s.dataset}, hp {s.hp})"
+        if metric in COST_COLUMNS:
+            costs = info.get("costs_recorded")
+            if costs is not None and metric not in costs:
+                return UnknownKeyError(
+                    "cost", metric, costs, f"{where} records no {metric} for any cell"
+                )
+        else:
+            rec = info.get("recorded", {}).get(metric)
+            e = s.T - 1 if epoch is None else epoch
+            if rec is not None and e not in parse_ranges(rec):
+                return UnknownKeyError(
+                    "epoch",
+                    e,
+                    [rec or "none"],
+                    f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
+                )
+        if int(self.n_seeds(index, s.dataset, s.hp)) == 0:
+            held = self.present(s.dataset, s.hp).any(axis=1).nonzero()[0].tolist()
+            return UnknownKeyError(
+                "cell",
+                index,
+                held,
+                f"cell {index} has no trial in {where} (cells with trials above)",
+            )
+        which = "" if seed in (None, "mean") else f" for seed {seed}"
+        return UnknownKeyError(
+            "value",
+            metric,
+            [],
+            f"cell {index} has trials in {where} but no {metric} value{which} there",
+        )
 
     def _lookup(
         self,

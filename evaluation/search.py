@@ -25,6 +25,7 @@ from surrogate_nb.evaluation.optimizers import (
     labelled,
 )
 from surrogate_nb.evaluation.report import PALETTE, mean_band, pyplot
+from surrogate_nb.table import BenchmarkLike
 
 #: Short names accepted besides the registry's.
 ALIASES = {"rs": "random_search", "random": "random_search", "ls": "local_search", "re": "rea"}
@@ -78,7 +79,7 @@ class SearchResult:
 
 
 def search(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,

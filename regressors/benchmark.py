@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from surrogate_nb.regressors.fitting import SurrogateModel, draw_split, fit_from
 from surrogate_nb.regressors.surrogate import Surrogate, make_surrogate
 from surrogate_nb.space import SearchSpace, get_space
 from surrogate_nb.space.costs import counters
-from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
+from surrogate_nb.table import COST_COLUMNS, Benchmark, BenchmarkLike, Costs
 
 _INDEX = "surrogates.json"
 
@@ -83,7 +83,7 @@ class SurrogateBenchmark:
             (d, m, None if h is None else str(h)): s for (d, m, h), s in surrogates.items()
         }
         self.table = table
-        self.path = None
+        self.path: Path | None = None
         spaces = {s.space for s in self.surrogates.values()}
         if len(spaces) > 1:
             raise UnknownKeyError(
@@ -139,6 +139,31 @@ class SurrogateBenchmark:
             fitted[(dataset, t.metric, t.hp)] = fit.surrogate
         return cls(fitted, table=table)
 
+    @classmethod
+    def from_curves(
+        cls,
+        table: Benchmark,
+        dataset: str,
+        metrics: str | Sequence[str],
+        hp: str | None = None,
+        *,
+        rng: np.random.Generator,
+        design: str | None = None,
+        **kwargs: Any,
+    ) -> SurrogateBenchmark:
+        """One `CurveSurrogate` per metric, fitted on every table cell with a whole curve
+        (`curve.fit_curve_from_table`; ``cells=`` among `kwargs` keeps those only): it answers
+        ``query(..., epoch=e)`` and ``curve``; with ``hp=None`` on NB-101's budgets,
+        ``query(..., hp="36")`` as the table. `kwargs` go to `CurveSurrogate`."""
+        names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
+        surrogates = {
+            (dataset, m, hp): curve.fit_curve_from_table(
+                table, dataset, m, hp, rng=rng, design=design, **kwargs
+            )[0]
+            for m in names
+        }
+        return cls(surrogates, table=table)
+
     @property
     def space(self) -> SearchSpace:
         """The space every surrogate models (NB201 when there are none)."""
@@ -189,7 +214,7 @@ class SurrogateBenchmark:
             return None
         return self.table.epochs(dataset, hp)
 
-    def _surrogate(self, dataset: str, metric: str, hp: str | None) -> Surrogate:
+    def _surrogate(self, dataset: str, metric: str, hp: str | None) -> SurrogateModel:
         hp = None if hp is None else str(hp)
         if (dataset, metric, hp) in self.surrogates:
             return self.surrogates[(dataset, metric, hp)]
@@ -243,7 +268,7 @@ class SurrogateBenchmark:
         scalar = idx.ndim == 0
         idx = np.atleast_1d(idx)
         if metric in COST_COLUMNS:
-            out = np.asarray([self.cost(int(i), dataset, hp)[metric] for i in idx])
+            out = np.asarray([_as_floats(self.cost(int(i), dataset, hp))[metric] for i in idx])
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
         if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
@@ -298,7 +323,7 @@ class SurrogateBenchmark:
                 f"to_xy lists every cell; the {self.space.name} space has "
                 f"{self.space.cardinality:,}: give the benchmark a table (its held cells)"
             )
-        return idx, self.query(idx, dataset, metric, hp, epoch, seed)
+        return idx, np.asarray(self.query(idx, dataset, metric, hp, epoch, seed))
 
     def curve(
         self,
@@ -345,13 +370,13 @@ class SurrogateBenchmark:
         out = dict.fromkeys((*COST_COLUMNS, "train_time_per_epoch_s"), float("nan"))
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
-                out.update(self.table.cost(arch, dataset, hp))
+                out.update(_as_floats(self.table.cost(arch, dataset, hp)))
         out.update(counters(self.space.name, arch, dataset))
         for metric in COST_COLUMNS:  # a surrogate of a cost (NB-101 train time) answers for it
             key = (dataset, metric, None if hp is None else str(hp))
             if key in self.surrogates:
                 out[metric] = float(self.surrogates[key].predict([self.space.index_of(arch)])[0][0])
-        return Costs(**out)
+        return cast(Costs, out)
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -417,7 +442,7 @@ ALL_HPS = "all"
 
 
 def fit_table_model(
-    table: BenchmarkLike,
+    table: Benchmark,
     dataset: str,
     metric: str,
     hp: str | None = None,
@@ -456,7 +481,7 @@ def fit_table_model(
             rows, _ = draw_split(len(have[0]), min(train_size, len(have[0])), rng)
             cells = have[0][rows]
         design = None if curve_design == "auto" else curve_design
-        return curve.curve_benchmark(
+        return SurrogateBenchmark.from_curves(
             table, dataset, metric, hp, rng=rng, design=design, model=model, cells=cells
         )
     prototype = make_surrogate(model, tune_trials=tune_trials, space=table.space.name)
@@ -481,7 +506,7 @@ def fit_table_model(
         train_size=train_size,
         on_progress=on_progress,
     )
-    return fit.surrogate
+    return cast(Surrogate, fit.surrogate)
 
 
 def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
@@ -494,7 +519,12 @@ def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
     return key["dataset"], key["metric"], key.get("hp")
 
 
-def _is_curve(surrogate: Any) -> bool:
+def _as_floats(costs: Costs) -> Mapping[str, float]:
+    """A `Costs` read by a name known only at run time."""
+    return cast(Mapping[str, float], costs)
+
+
+def _is_curve(surrogate: object) -> TypeGuard[CurveSurrogate]:
     return isinstance(surrogate, CurveSurrogate)
 
 

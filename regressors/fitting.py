@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -23,14 +26,27 @@ from surrogate_nb.table import BenchmarkLike
 
 
 class SurrogateModel(Protocol):
-    """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` is one)."""
+    """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` and
+    `CurveSurrogate` are two): fit on cell indices, predict (mean, std), save."""
 
     #: name of the search space whose cell indices `fit` and `predict` take
     space: str
 
-    def fit(self, archs: Any, y: Any, *, rng: np.random.Generator) -> Any: ...
+    def fit(self, archs: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> object:
+        """Fit in place on int64 cell indices (n,) and their values (n,) or curves (n, ...)."""
+        ...
 
-    def predict(self, archs: Any) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict(self, archs: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) of the cells with these indices."""
+        ...
+
+    def sample(self, archs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One noisy draw per cell (a `SurrogateBenchmark`'s ``seed="sample"``)."""
+        ...
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model to a directory; returns it."""
+        ...
 
 
 M = TypeVar("M", bound=SurrogateModel)
@@ -65,12 +81,12 @@ def draw_split(
 
 def fit_copy(
     prototype: M,
-    archs: Any,
-    y: Any,
+    archs: np.ndarray | Sequence[int],
+    y: np.ndarray | Sequence[float],
     *,
     rng: np.random.Generator,
     description: str = "",
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> M:
     """A fitted deep copy of `prototype` (which stays unfitted); `description` and
     `on_progress` (``(step, steps, what)``) reach a `Surrogate`'s fit.
@@ -83,8 +99,10 @@ def fit_copy(
     model = copy.deepcopy(prototype)
     idx, yy = np.asarray(archs, np.int64), np.asarray(y, np.float64)
     if isinstance(model, Surrogate):
-        return model.fit(idx, yy, rng=rng, target_description=description, on_progress=on_progress)
-    return model.fit(idx, yy, rng=rng)
+        model.fit(idx, yy, rng=rng, target_description=description, on_progress=on_progress)
+    else:
+        model.fit(idx, yy, rng=rng)
+    return model
 
 
 @dataclass
@@ -98,7 +116,7 @@ class Fit:
         seconds: wall-clock time of the fit.
     """
 
-    surrogate: Any
+    surrogate: SurrogateModel
     train: np.ndarray
     test: np.ndarray
     seconds: float
@@ -106,14 +124,14 @@ class Fit:
 
 def fit_on_cells(
     prototype: SurrogateModel,
-    indices: Any,
-    y: Any,
+    indices: np.ndarray | Sequence[int],
+    y: np.ndarray | Sequence[float],
     *,
     rng: np.random.Generator,
     train_size: int | None = None,
     min_test: int = 0,
     description: str = "",
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Fit:
     """Fit a copy of `prototype` on `train_size` random cells of (indices, y) (`draw_split`)."""
     idx = np.asarray(indices, np.int64).reshape(-1)
@@ -146,7 +164,7 @@ def fit_from_table(
     rng: np.random.Generator,
     surrogate: SurrogateModel | None = None,
     train_size: int | None = None,
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Fit:
     """Fit a copy of `surrogate` (default ``Surrogate()``) on a benchmark's seed-averaged final
     values of (dataset, metric, hp): all cells with a value, or `train_size` random ones. The

@@ -67,12 +67,13 @@ class SearchCell(nn.Module):
     ) -> torch.Tensor:
         nodes = [x]
         for target in (1, 2, 3):
-            total = None
+            total: torch.Tensor | None = None
             for e, (src, dst) in enumerate(EDGES):
                 if dst != target:
                     continue
                 out = self._edge(e, nodes[src], weights, index, arch)
                 total = out if total is None else total + out
+            assert total is not None  # every node has an incoming edge
             nodes.append(total)
         return nodes[3]
 

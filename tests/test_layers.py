@@ -52,9 +52,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 HEAVY = {"torch", "torchvision", "xgboost", "lightgbm", "optuna", "ray", "matplotlib"}
 #: In-function first-party imports allowed for a stated reason: (importer, imported) -> why.
 ALLOWED_LATE = {
-    ("surrogate_nb.regressors.curve", "surrogate_nb.regressors.benchmark"): (
-        "cycle: a SurrogateBenchmark holds CurveSurrogates"
-    ),
     ("surrogate_nb.regressors.surrogate", "surrogate_nb.regressors.benchmark"): (
         "cycle: a SurrogateBenchmark holds Surrogates"
     ),

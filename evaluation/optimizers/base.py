@@ -205,6 +205,10 @@ def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float
                 f"the benchmark records no training time for this cell (cost={cost}); a "
                 "simulated-time run needs train_time_s or train_time_per_epoch_s"
             )
+    if epochs is None:
+        raise SurrogateNBError(
+            f"the benchmark says neither the training time nor the epochs ({cost})"
+        )
     return float(per_epoch) * int(epochs)
 
 
@@ -322,7 +326,7 @@ class BaseOptimizer(abc.ABC):
             seed_kw: dict[str, Any] = {"seed": signal_seed}
             if signal_seed == "sample":
                 seed_kw["rng"] = rng
-            epoch_kw = {} if epochs is None else {"epoch": epochs - 1}  # 0-based epochs
+            epoch_kw: dict[str, Any] = {} if epochs is None else {"epoch": epochs - 1}  # 0-based
             value = float(benchmark.query(arch, dataset, metric, hp=hp, **epoch_kw, **seed_kw))
             if signal_seed == "sample" and not np.isfinite(value):
                 # The drawn seed may lack this metric (e.g. an imported table whose mean-only

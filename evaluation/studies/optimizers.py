@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class OptimizerStudyResult:
 
 
 def space_optimum(
-    benchmark: Any, dataset: str, metric: str, hp: str | None, pool: Any = None
+    benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None, pool: Any = None
 ) -> float:
     """Best value of `metric` over the searchable cells (default every cell of the space; NaN
     cells ignored).
@@ -148,7 +148,7 @@ def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
 
 
 def optimizers_study(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,
@@ -204,7 +204,7 @@ def optimizers_study(
         dataset,
         metric,
         hp,
-        optimizers=optimizers,
+        optimizers=cast(Sequence[BaseOptimizer], optimizers),  # a SyneTuneMethod runs alike
         runs=runs,
         budget_s=budget_s,
         rng=rng,

@@ -293,9 +293,9 @@ def compare_cmd(
             b, dataset, (metric, rm), hp, rng=fit_rng, surrogate=surrogate
         )
     else:
-        from surrogate_nb.regressors.curve import curve_benchmark
-
-        sur = curve_benchmark(b, dataset, (metric, rm), hp, rng=fit_rng, design=curve, model=model)
+        sur = SurrogateBenchmark.from_curves(
+            b, dataset, (metric, rm), hp, rng=fit_rng, design=curve, model=model
+        )
     path = _out(out, "compare")
     s = compare_study(
         b,

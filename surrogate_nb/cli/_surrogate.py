@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 
@@ -70,6 +71,7 @@ def fit_cmd(
 
     from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.regressors import Surrogate, fit_table_model
+    from surrogate_nb.regressors.curve import CurveSurrogate
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(table)
@@ -95,15 +97,17 @@ def fit_cmd(
             f"std scale {fitted.std_scale_:.3g}"
         )
     elif curve is not None:
-        s = next(iter(fitted.surrogates.values()))
+        (c,) = fitted.surrogates.values()
+        s = cast(CurveSurrogate, c)
         what = f"budgets {s.hps}" if s.hps is not None else f"{s.T} epochs"
         console.print(
             f"wrote [bold]{path}[/]: {model} curve surrogate ({s.model_.design}) of "
             f"{dataset}/{metric}, {what}, {s.model_.n_train_} cells"
         )
     else:
-        for (_, _, h), s in fitted.surrogates.items():
-            console.print(f"fitted hp {h}: {s.n_train_} cells, std scale {s.std_scale_:.3g}")
+        for (_, _, h), one in fitted.surrogates.items():
+            fit = cast(Surrogate, one)
+            console.print(f"fitted hp {h}: {fit.n_train_} cells, std scale {fit.std_scale_:.3g}")
         hps = [h for _, _, h in fitted.surrogates]
         console.print(f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {hps}")
 
@@ -152,6 +156,7 @@ def predict_cmd(
     texts = list(archs or []) + (_read_archs_file(archs_file) if archs_file else [])
     if not texts:
         raise InvalidArchError("no cells given: pass ARCHS or --archs-file FILE", None)
+    models: dict[tuple[str | None, str | None, str | None], Any]
     if (model_dir / "surrogates.json").is_file():
         bench = SurrogateBenchmark.load(model_dir)
         models = {k: s for k, s in bench.surrogates.items() if hp is None or k[2] == str(hp)}
@@ -169,11 +174,11 @@ def predict_cmd(
     cells = [sp.as_arch(a) for a in texts]
     idx = [sp.index_of(c) for c in cells]
     per_model = {key: s.predict(idx) for key, s in models.items()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for j, cell in enumerate(cells):
         for key in sorted(per_model, key=lambda k: (len(str(k[2])), str(k[2]))):
             mean, std = per_model[key]
-            row = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
+            row: dict[str, Any] = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
             row.update(mean=float(mean[j]), std=float(std[j]))
             if key[2] is not None:
                 row["hp"] = key[2]
@@ -237,10 +242,11 @@ def surrogate_eval_cmd(
     prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0, space=b.space.name)
     idx, y = b.to_xy(dataset, metric, hp=hp)
     with status(f"surrogate-eval: fitting {model} on {train_size} cells, testing on the rest"):
-        result = holdout_metrics(
+        scores = holdout_metrics(
             idx, y, surrogate=prototype, train_size=train_size, rng=np.random.default_rng(seed)
         )
-    result = {"model": model, "dataset": dataset, "metric": metric, "seed": seed, **result}
+    result: dict[str, Any] = {"model": model, "dataset": dataset, "metric": metric, "seed": seed}
+    result.update(scores)
     if as_json:
         typer.echo(json.dumps(result))
         return

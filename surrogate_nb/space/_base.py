@@ -30,7 +30,7 @@ the space does not take raises `TypeError`. Import torch inside `network` (or fr
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -59,7 +59,7 @@ class SearchSpace(abc.ABC, Generic[A]):
     size: ClassVar[int | None]
     cell_type: ClassVar[type]
     #: Feature encodings by name: each maps a sequence of archs to a float32 (n, d) matrix.
-    encodings: ClassVar[dict[str, Callable[[Sequence[Any]], np.ndarray]]]
+    encodings: ClassVar[Mapping[str, Callable[[Sequence[Any]], np.ndarray]]]
 
     def __len__(self) -> int:
         """The number of cells of a finite space; `TypeError` for a space without a size."""

@@ -13,8 +13,8 @@ are exactly ``../shared/nb101/data-20k.json``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -150,7 +150,9 @@ class NB101Space(SearchSpace[Cell]):
             isinstance(values, tuple) and len(values) == 2 and not isinstance(values[0], Cell)
         ):
             return np.asarray(self.as_arch(values).index, dtype=np.int64)
-        return np.fromiter((self.as_arch(v).index for v in values), dtype=np.int64)
+        return np.fromiter(
+            (self.as_arch(v).index for v in cast(Iterable[object], values)), dtype=np.int64
+        )
 
     def all_archs(self) -> Iterator[Cell]:
         return (self.from_index(i) for i in range(NUM_CELLS))

@@ -210,7 +210,7 @@ def _op_name(op: object, ops: object) -> str:
     )
 
 
-def from_padded(matrix: object, ops: Sequence[object]) -> Cell:
+def from_padded(matrix: object, ops: Sequence[str | int | float]) -> Cell:
     """A cell from exported 7 x 7 data with padding (op code -3 marks padded vertices)."""
     codes = [int(o) if not isinstance(o, str) else o for o in ops]
     keep = [i for i, o in enumerate(codes) if o != _PAD]

@@ -218,12 +218,12 @@ def enumerate_space(workers: int | None = None, progress=None) -> NB101Index:
     uniq, first = np.unique(h, return_index=True)  # sorted hashes, first graph of each
     rep = k[first]
     lab_idx = rep % 243
-    bits = (rep // 243) % (1 << 21)
-    n = rep // 243 // (1 << 21)
+    rep_bits = (rep // 243) % (1 << 21)
+    rep_n = rep // 243 // (1 << 21)
     # labelling index -> base-3 code with the first interior vertex least significant
     codes = np.zeros(len(rep), np.int64)
     for nv in range(2, MAX_VERTICES + 1):
-        sel = n == nv
+        sel = rep_n == nv
         digits = lab_idx[sel]
         code = np.zeros(int(sel.sum()), np.int64)
         # itertools.product: the last interior vertex varies fastest
@@ -233,8 +233,8 @@ def enumerate_space(workers: int | None = None, progress=None) -> NB101Index:
         codes[sel] = code
     return NB101Index(
         hashes=uniq,
-        vertices=n.astype(np.uint8),
-        edge_bits=bits.astype(np.uint32),
+        vertices=rep_n.astype(np.uint8),
+        edge_bits=rep_bits.astype(np.uint32),
         op_codes=codes.astype(np.uint8),
     )
 

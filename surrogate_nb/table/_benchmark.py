@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -245,11 +244,9 @@ class Benchmark:
         epoch: int | None = None,
         seed: int | str | None = None,
         rng: np.random.Generator | None = None,
-        return_count: bool = False,
-    ) -> Any:
-        """One metric value of one cell (float) or of many (float64 array).
-
-        ``return_count=True`` is deprecated: use `query_with_count`.
+    ) -> float | np.ndarray:
+        """One metric value of one cell (float) or of many (float64 array); with the number of
+        seeds behind each value: `query_with_count`.
 
         Args:
             arch: a cell of the table's space (NB201: `Arch`, index or string; NB-101: `Cell`,
@@ -262,7 +259,6 @@ class Benchmark:
             seed: None = mean over available seeds, an int = that seed, "sample" = one seed
                 drawn per cell with ``rng`` among the seeds that cell has.
             rng: numpy Generator, required for ``seed="sample"``.
-            return_count: deprecated, see `query_with_count`.
 
         Returns:
             float (scalar arch) or float64 array; NaN where not recorded.
@@ -272,13 +268,6 @@ class Benchmark:
             InvalidArchError: not a cell of the table's space.
             ValueError: ``seed="sample"`` without ``rng``.
         """
-        if return_count:
-            warnings.warn(
-                "Benchmark.query(return_count=True) is deprecated; use query_with_count()",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return self.query_with_count(arch, dataset, metric, hp, epoch, seed, rng)
         return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, False)
 
     def query_with_count(
@@ -440,7 +429,7 @@ class Benchmark:
         """
         s = self._setting(dataset, hp)
         out = {c: self.query(arch, dataset, c, hp=s.hp, seed=seed) for c in COST_COLUMNS}
-        return Costs(**out, train_time_per_epoch_s=out["train_time_s"] / s.T)
+        return cast(Costs, {**out, "train_time_per_epoch_s": out["train_time_s"] / s.T})
 
     def best(
         self,
@@ -476,7 +465,7 @@ class Benchmark:
             ``(indices int64 (n,), y float64 (n,))``; ``seed=None`` gives per-cell means.
         """
         cells = self.row_cells()
-        y = self.query(cells, dataset, metric, hp=hp, epoch=epoch, seed=seed)
+        y = np.asarray(self.query(cells, dataset, metric, hp=hp, epoch=epoch, seed=seed))
         keep = np.flatnonzero(np.isfinite(y))
         return cells[keep], y[keep]
 

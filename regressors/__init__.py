@@ -15,6 +15,7 @@ from surrogate_nb.regressors.features import feature_names, feature_sets, featur
 from surrogate_nb.regressors.fitting import (
     Fit,
     SurrogateModel,
+    draw_nested,
     draw_split,
     fit_copy,
     fit_from_table,
@@ -38,6 +39,7 @@ __all__ = [
     "SurrogateModel",
     "Target",
     "XGBRegressor",
+    "draw_nested",
     "draw_split",
     "feature_names",
     "feature_sets",

@@ -4,6 +4,8 @@
   of ``rng.permutation(n)``); every caller that fits on N random cells (`fit_on_cells`, hence
   `fit_from_table`, `SurrogateBenchmark.from_table`, ``snb fit``, ``snb surrogate-eval``) draws
   them this way, so one seed gives one set of training cells everywhere.
+* `draw_nested` draws a test set and an ordered training pool whose prefixes are nested training
+  sets (the train-size and noise studies' growing sizes).
 * `fit_copy` fits a fresh copy of a surrogate prototype, so callers (studies fitting one model
   many times, a benchmark with one surrogate per metric) never share fitted state.
 """
@@ -77,6 +79,14 @@ def draw_split(
         )
     perm = rng.permutation(n)
     return np.sort(perm[:train_size]), np.sort(perm[train_size:])
+
+
+def draw_nested(n: int, n_test: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(test rows, training pool) of ``range(n)`` for studies over growing training sets: the
+    first `n_test` rows of ``rng.permutation(n)`` are the test set, the rest (in that random order)
+    the pool, whose prefixes ``pool[:k]`` are nested training sets of k random cells."""
+    perm = rng.permutation(n)
+    return perm[:n_test], perm[n_test:]
 
 
 def fit_copy(

@@ -212,3 +212,12 @@ def test_targets_answer_at_one_schedule_what_was_fitted_on_another(table):
     assert sb.surrogates[("toy", "train_time_s", "9")].n_train_ == len(CELLS)
     assert sb.query(int(CELLS[0]), "toy", "train_time_s", hp="9") == pytest.approx(3.0, abs=0.1)
     assert seen[0].startswith("valid_acc hp 3 · ") and seen[-1] == "train_time_s hp 9 · fitted"
+
+
+def test_draw_nested_is_the_permutation_split():
+    from surrogate_nb.regressors import draw_nested
+
+    test, pool = draw_nested(10, 3, np.random.default_rng(5))
+    perm = np.random.default_rng(5).permutation(10)
+    assert test.tolist() == perm[:3].tolist() and pool.tolist() == perm[3:].tolist()
+    assert sorted([*test, *pool]) == list(range(10))

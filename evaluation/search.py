@@ -118,9 +118,10 @@ def search(
     instances = labelled(optimizers)
     space = benchmark.space
     if pool is None and hasattr(benchmark, "present"):
-        held = np.flatnonzero(benchmark.present(dataset, hp).any(axis=1))
+        tabular: Any = benchmark  # a table: `present` rows are its `row_cells`
+        held = np.flatnonzero(tabular.present(dataset, hp).any(axis=1))
         if not space.enumerable:  # rows of a sampled space's table are its held cells
-            held = benchmark.row_cells()[held]
+            held = tabular.row_cells()[held]
         full = space.enumerable and held.size == space.cardinality
         pool = CellPool(held, space=space) if held.size and not full else None
     children = rng.spawn(runs)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test lint setup data clean
+.PHONY: demo test lint typecheck setup data clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,9 +30,18 @@ data:
 demo: setup data
 	$(BIN)/snb demo
 
-test: setup data
+test: setup data typecheck
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+
+# mypy (settings: pyproject's [tool.mypy]) sees the package as installed: surrogate_nb.regressors
+# is ./regressors and so on (pyproject's package-dir), through a tree of links under build/.
+TYPECHECK := build/typecheck
+typecheck: setup
+	rm -rf $(TYPECHECK)/surrogate_nb && mkdir -p $(TYPECHECK)/surrogate_nb
+	for f in surrogate_nb/*; do ln -s "$(CURDIR)/$$f" $(TYPECHECK)/surrogate_nb/; done
+	for d in exhaustive regressors evaluation; do ln -s "$(CURDIR)/$$d" $(TYPECHECK)/surrogate_nb/$$d; done
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p surrogate_nb
 
 lint: setup
 	$(BIN)/ruff check .

@@ -76,11 +76,11 @@ def memo_cost(table, train_cells: np.ndarray) -> dict[str, float]:
     single queries."""
     import resource
 
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    sb = curve_benchmark(
+    sb = SurrogateBenchmark.from_curves(
         table, "cifar10", "valid_acc", rng=np.random.default_rng(0), cells=train_cells
     )
     fit_s = time.perf_counter() - t0

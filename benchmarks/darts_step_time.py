@@ -1,7 +1,7 @@
 """CPU cost of training DARTS' NetworkCIFAR: milliseconds per training image on one torch thread.
 
 What it measures, on the machine it runs on: for each (channels, cells, image side, auxiliary
-head) of a grid, the DARTS-V2 cell's network (`surrogate_nb.darts_network`, drop path 0.2, SGD
+head) of a grid, the DARTS-V2 cell's network (`surrogate_nb.space.darts_network`, drop path 0.2, SGD
 with momentum) takes training steps on random images (batch 64 by default: forward, the DARTS
 loss with the auxiliary term, backward, step); after one warm-up step, the median of ``--steps``
 step times divided by the batch size is reported, with the params and FLOPs of the closed-form
@@ -22,9 +22,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from surrogate_nb.darts_network import NetworkCIFAR
 from surrogate_nb.space import DARTS
 from surrogate_nb.space.darts_cost import network_costs
+from surrogate_nb.space.darts_network import NetworkCIFAR
 
 DARTS_V2 = (
     "sep3:0,sep3:1,sep3:0,sep3:1,skip:0,sep3:1,skip:0,dil3:2/"

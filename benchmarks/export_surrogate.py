@@ -35,12 +35,14 @@ def main() -> None:
     from syne_tune.blackbox_repository.blackbox_tabular import deserialize
 
     from surrogate_nb.evaluation.hpo_export import export_surrogate_blackbox
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
     from surrogate_nb.table import Benchmark
 
     table = Benchmark.open(TABLE)
     t0 = time.perf_counter()
-    sb = curve_benchmark(table, DS, ["x-valid_acc", "test_acc"], rng=np.random.default_rng(0))
+    sb = SurrogateBenchmark.from_curves(
+        table, DS, ["x-valid_acc", "test_acc"], rng=np.random.default_rng(0)
+    )
     fit_s = time.perf_counter() - t0
     tmp = Path(tempfile.mkdtemp())
     rows = []

@@ -66,7 +66,7 @@ def main() -> None:
 
     from surrogate_nb.evaluation.optimizers import CellPool
     from surrogate_nb.evaluation.runners import evaluations, make_method
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
     from surrogate_nb.table import Benchmark
 
     table = Benchmark.open(args.table)
@@ -80,7 +80,7 @@ def main() -> None:
 
         sur = SurrogateBenchmark.load(cache, table=table)
     else:
-        sur = curve_benchmark(
+        sur = SurrogateBenchmark.from_curves(
             table,
             DATASET,
             (SIGNAL, REPORT),

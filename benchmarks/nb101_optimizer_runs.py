@@ -1,14 +1,15 @@
 """The runs of `snb study optimizers` on NB-101, in worker processes, saved as they finish.
 
 Same benchmark and seeds as ``snb study optimizers -t TABLE --space nb101 --hp 108 --budget B
---seed S`` (the CLI's own `study_benchmark` fits the LightGBM surrogates with the same random
-streams; run r of every method uses child r of the same generator), so the runs here are the
-CLI's runs r = 0..N-1 of the named methods. For slow methods (SMAC3: about a minute per run on
-a 2-core CPU) it runs them in `--workers` forked processes sharing the memoised surrogate, and
-appends each finished run to ``OUT/runs.jsonl`` (a killed job keeps what finished; re-running
-skips the runs already there). It then prints final regret (mean ± s.e., median, sd), evaluations
-and wall seconds per run, a one-sided Mann-Whitney verdict against random search, writes
-``OUT/regret.png`` (mean regret ± 1 s.e. vs simulated time, log-log) and ends with a JSON line.
+--seed S`` (`surrogate_nb.evaluation.studies.optimizers.study_benchmark`, which the CLI calls,
+fits the LightGBM surrogates with the same random streams; run r of every method uses child r
+of the same generator), so the runs here are the CLI's runs r = 0..N-1 of the named methods.
+For slow methods (SMAC3: about a minute per run on a 2-core CPU) it runs them in `--workers`
+forked processes sharing the memoised surrogate, and appends each finished run to
+``OUT/runs.jsonl`` (a killed job keeps what finished; re-running skips the runs already there).
+It then prints final regret (mean ± s.e., median, sd), evaluations and wall seconds per run, a
+one-sided Mann-Whitney verdict against random search, writes ``OUT/regret.png`` (mean regret
+± 1 s.e. vs simulated time, log-log) and ends with a JSON line.
 
     python benchmarks/nb101_optimizer_runs.py --table runs/nb101 --methods random_search rea \
         st_smac --runs 30 --budget 2e5 --workers 2 --out runs/nb101-smac
@@ -129,9 +130,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
 
-    from surrogate_nb.cli._optimizers import study_benchmark
     from surrogate_nb.evaluation.runners import is_multi_fidelity
-    from surrogate_nb.evaluation.studies.optimizers import space_optimum
+    from surrogate_nb.evaluation.studies.optimizers import space_optimum, study_benchmark
     from surrogate_nb.table import Benchmark
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -145,11 +145,10 @@ def main() -> None:
     fit_rng, run_rng = np.random.default_rng(args.seed).spawn(2)
     multi = any(is_multi_fidelity(m) for m in args.methods)
     bench, hp = study_benchmark(
-        table, args.dataset, args.metric, args.hp, "lgb", multi=multi, fit_rng=fit_rng
+        table, args.dataset, args.metric, args.hp, "lgb", multi=multi, rng=fit_rng
     )
-    # every surrogate's memo of all cells, built here: forked workers then only look values up
-    # (LightGBM's OpenMP deadlocks in a forked child)
-    bench.memoise()
+    # study_benchmark built every surrogate's memo of all cells: forked workers then only look
+    # values up (LightGBM's OpenMP deadlocks in a forked child)
     optimum = space_optimum(bench, args.dataset, args.metric, hp)
     print(f"surrogate benchmark ready in {time.perf_counter() - t0:.0f} s; optimum {optimum:.3f}")
     _STATE.update(

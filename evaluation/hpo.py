@@ -71,6 +71,7 @@ import numpy as np
 from surrogate_nb.errors import InvalidArchError, SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.optimizers.base import CellPool, Trajectory
 from surrogate_nb.space import EDGES, NB201, OPS, Arch, SearchSpace
+from surrogate_nb.table import BenchmarkLike
 
 INSTALL_HINT = 'pip install "surrogate-nb[hpo]"'
 #: Configuration keys of NB201: one categorical per edge (syne-tune's NB201 naming).
@@ -181,7 +182,7 @@ def _nearest(pool: CellPool, arch: Any) -> Any:
     return pool.arch(int(np.flatnonzero(dist == dist.min())[0]))  # pool indices are sorted
 
 
-def _epochs(benchmark: Any, dataset: str, hp: str | None) -> int:
+def _epochs(benchmark: BenchmarkLike, dataset: str, hp: str | None) -> int:
     try:
         return int(benchmark.epochs(dataset, hp=hp))
     except (AttributeError, TypeError) as exc:
@@ -191,7 +192,7 @@ def _epochs(benchmark: Any, dataset: str, hp: str | None) -> int:
         ) from exc
 
 
-def _budgets(benchmark: Any, dataset: str, metric: str) -> list[int]:
+def _budgets(benchmark: BenchmarkLike, dataset: str, metric: str) -> list[int]:
     """The numeric training budgets (hp values) at which `benchmark` answers `metric`."""
     if hasattr(benchmark, "surrogates"):
         hps = {h for (d, m, h) in benchmark.surrogates if d == dataset and m == metric}
@@ -204,7 +205,7 @@ def _budgets(benchmark: Any, dataset: str, metric: str) -> list[int]:
 
 
 def fidelity_plan(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,
@@ -248,7 +249,7 @@ def fidelity_plan(
 
 
 def to_blackbox(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
@@ -631,7 +632,7 @@ def make_scheduler(
 
 def run_syne_tune(
     method: str,
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None = None,
@@ -764,7 +765,7 @@ def run_syne_tune(
 
 def _run_dehb(
     bb: Any,
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     report_metric: str,
@@ -842,7 +843,7 @@ def _trajectory(
     rows: list[tuple[float, int, Any, int, float]],
     bb: Any,
     method: str,
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     report_metric: str,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -38,12 +37,15 @@ from surrogate_nb.evaluation.hpo import (
 )
 from surrogate_nb.regressors.curve import CurveSurrogate
 from surrogate_nb.space import Arch
+from surrogate_nb.table import Benchmark, BenchmarkLike
 
 #: Largest space exported cell by cell (NB201: 15,625; NB-101's 423,624 are refused).
 MAX_CELLS = 50_000
 
 
-def _curve_keys(bench: Any, dataset: str, metrics: Sequence[str] | None, hp: str | None) -> dict:
+def _curve_keys(
+    bench: BenchmarkLike, dataset: str, metrics: Sequence[str] | None, hp: str | None
+) -> dict:
     """{metric: (hp key, CurveSurrogate)} of `dataset`'s per-epoch curve surrogates."""
     found: dict[str, tuple[str | None, CurveSurrogate]] = {}
     for (d, m, h), s in bench.surrogates.items():
@@ -75,7 +77,9 @@ def _curve_keys(bench: Any, dataset: str, metrics: Sequence[str] | None, hp: str
     return found
 
 
-def _per_epoch_seconds(table: Any, dataset: str, hp: str | None, n: int) -> tuple[np.ndarray, int]:
+def _per_epoch_seconds(
+    table: Benchmark, dataset: str, hp: str | None, n: int
+) -> tuple[np.ndarray, int]:
     """(per-epoch train time of every cell, how many were imputed by the median)."""
     if table is None:
         raise SurrogateNBError(
@@ -95,13 +99,13 @@ def _per_epoch_seconds(table: Any, dataset: str, hp: str | None, n: int) -> tupl
 
 
 def export_surrogate_blackbox(
-    bench: Any,
+    bench: BenchmarkLike,
     out: str | os.PathLike,
     *,
     datasets: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     hp: str | None = None,
-    table: Any | None = None,
+    table: Benchmark | None = None,
     samples: int = 0,
     rng: np.random.Generator | None = None,
     max_cells: int = MAX_CELLS,

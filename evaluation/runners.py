@@ -32,7 +32,7 @@ from surrogate_nb.evaluation.optimizers import (
     Trajectory,
     make_optimizer,
 )
-from surrogate_nb.table import Costs
+from surrogate_nb.table import BenchmarkLike, Costs
 
 #: Fewer evaluations than this per run make a comparison mostly noise (`compare_study` warns).
 MIN_EVALUATIONS = 10
@@ -80,7 +80,7 @@ class SyneTuneMethod:
 
     def run(
         self,
-        benchmark: Any,
+        benchmark: BenchmarkLike,
         dataset: str,
         metric: str,
         hp: str | None = None,
@@ -127,7 +127,7 @@ class ChargedEpochs:
         cost_epochs: epochs charged per evaluation (>= 1).
     """
 
-    def __init__(self, benchmark: Any, cost_epochs: int) -> None:
+    def __init__(self, benchmark: BenchmarkLike, cost_epochs: int) -> None:
         if isinstance(cost_epochs, bool) or not isinstance(cost_epochs, (int, np.integer)):
             raise SurrogateNBError(f"cost_epochs must be a whole number >= 1, got {cost_epochs!r}")
         if cost_epochs < 1:

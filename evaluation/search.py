@@ -25,6 +25,7 @@ from surrogate_nb.evaluation.optimizers import (
     labelled,
 )
 from surrogate_nb.evaluation.report import PALETTE, mean_band, pyplot
+from surrogate_nb.table import BenchmarkLike
 
 #: Short names accepted besides the registry's.
 ALIASES = {"rs": "random_search", "random": "random_search", "ls": "local_search", "re": "rea"}
@@ -78,7 +79,7 @@ class SearchResult:
 
 
 def search(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,
@@ -117,9 +118,10 @@ def search(
     instances = labelled(optimizers)
     space = benchmark.space
     if pool is None and hasattr(benchmark, "present"):
-        held = np.flatnonzero(benchmark.present(dataset, hp).any(axis=1))
+        tabular: Any = benchmark  # a table: `present` rows are its `row_cells`
+        held = np.flatnonzero(tabular.present(dataset, hp).any(axis=1))
         if not space.enumerable:  # rows of a sampled space's table are its held cells
-            held = benchmark.row_cells()[held]
+            held = tabular.row_cells()[held]
         full = space.enumerable and held.size == space.cardinality
         pool = CellPool(held, space=space) if held.size and not full else None
     children = rng.spawn(runs)

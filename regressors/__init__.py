@@ -9,12 +9,13 @@ xgboost, lightgbm and torch are imported only when a model is fitted or loaded.
 """
 
 from surrogate_nb.regressors.base import BaseRegressor
-from surrogate_nb.regressors.benchmark import SurrogateBenchmark
+from surrogate_nb.regressors.benchmark import ALL_HPS, SurrogateBenchmark, Target, fit_table_model
 from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
 from surrogate_nb.regressors.features import feature_names, feature_sets, featurize
 from surrogate_nb.regressors.fitting import (
     Fit,
     SurrogateModel,
+    draw_nested,
     draw_split,
     fit_copy,
     fit_from_table,
@@ -22,10 +23,11 @@ from surrogate_nb.regressors.fitting import (
 )
 from surrogate_nb.regressors.graph import GINRegressor
 from surrogate_nb.regressors.lgb import LGBRegressor
-from surrogate_nb.regressors.surrogate import REGRESSORS, Surrogate
+from surrogate_nb.regressors.surrogate import REGRESSORS, Surrogate, make_surrogate
 from surrogate_nb.regressors.xgb import XGBRegressor
 
 __all__ = [
+    "ALL_HPS",
     "REGRESSORS",
     "BaseRegressor",
     "DeepEnsembleRegressor",
@@ -35,7 +37,9 @@ __all__ = [
     "Surrogate",
     "SurrogateBenchmark",
     "SurrogateModel",
+    "Target",
     "XGBRegressor",
+    "draw_nested",
     "draw_split",
     "feature_names",
     "feature_sets",
@@ -43,4 +47,6 @@ __all__ = [
     "fit_copy",
     "fit_from_table",
     "fit_on_cells",
+    "fit_table_model",
+    "make_surrogate",
 ]

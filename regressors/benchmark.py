@@ -18,26 +18,42 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
 from surrogate_nb.errors import ModelFormatError, SurrogateNBError, UnknownKeyError
 from surrogate_nb.regressors import curve
 from surrogate_nb.regressors.curve import CurveSurrogate
-from surrogate_nb.regressors.fitting import SurrogateModel, fit_from_table
-from surrogate_nb.regressors.surrogate import Surrogate
+from surrogate_nb.regressors.fitting import SurrogateModel, draw_split, fit_from_table
+from surrogate_nb.regressors.surrogate import Surrogate, make_surrogate
 from surrogate_nb.space import SearchSpace, get_space
 from surrogate_nb.space.costs import counters
-from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
+from surrogate_nb.table import COST_COLUMNS, Benchmark, BenchmarkLike, Costs
 
 _INDEX = "surrogates.json"
 
 
 def _key(dataset: str, metric: str, hp: str | None) -> str:
     return f"{dataset}/{metric}/{hp if hp is not None else '*'}"
+
+
+#: ``(step, steps, what)``, called as fits proceed.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One surrogate `SurrogateBenchmark.from_table` fits: `metric` answered at schedule `hp`,
+    fitted on the values of schedule `fit_hp` (None: `hp`), e.g. NB-101's train time answered at
+    every budget from the longest budget that records it."""
+
+    metric: str
+    hp: str | None = None
+    fit_hp: str | None = None
 
 
 class SurrogateBenchmark:
@@ -67,7 +83,7 @@ class SurrogateBenchmark:
             (d, m, None if h is None else str(h)): s for (d, m, h), s in surrogates.items()
         }
         self.table = table
-        self.path = None
+        self.path: Path | None = None
         spaces = {s.space for s in self.surrogates.values()}
         if len(spaces) > 1:
             raise UnknownKeyError(
@@ -84,23 +100,69 @@ class SurrogateBenchmark:
         cls,
         table: BenchmarkLike,
         dataset: str,
-        metrics: str | Sequence[str],
+        metrics: str | Target | Sequence[str | Target],
         hp: str | None = None,
         *,
         rng: np.random.Generator,
         surrogate: SurrogateModel | None = None,
         train_size: int | None = None,
+        on_progress: Progress | None = None,
     ) -> SurrogateBenchmark:
-        """Fit a copy of `surrogate` (default ``Surrogate()``) per metric on `table` (every
-        cell with a value, or `train_size` random ones; `fit_from_table`) and wrap them."""
+        """Fit a copy of `surrogate` (default ``Surrogate()``) per target on `table` (every cell
+        with a value, or `train_size` random ones; `fit_from_table`, in the order given, all
+        drawing from `rng`) and wrap them. A metric name is ``Target(metric, hp)``.
+
+        `on_progress` is called as ``(step, steps, what)`` within each fit, `what` naming the
+        target when there are several.
+        """
+        items = [metrics] if isinstance(metrics, (str, Target)) else metrics
+        targets = list(dict.fromkeys(Target(t, hp) if isinstance(t, str) else t for t in items))
+        fitted: dict[tuple[str, str, str | None], SurrogateModel] = {}
+        for t in targets:
+            report = on_progress
+            if on_progress is not None and len(targets) > 1:
+                label = f"{t.metric} hp {t.hp}"
+
+                def report(k: int, n: int, what: str, label: str = label) -> None:
+                    on_progress(k, n, f"{label} · {what}")
+
+            fit = fit_from_table(
+                table,
+                dataset,
+                t.metric,
+                t.fit_hp if t.fit_hp is not None else t.hp,
+                rng=rng,
+                surrogate=surrogate,
+                train_size=train_size,
+                on_progress=report,
+            )
+            fitted[(dataset, t.metric, t.hp)] = fit.surrogate
+        return cls(fitted, table=table)
+
+    @classmethod
+    def from_curves(
+        cls,
+        table: Benchmark,
+        dataset: str,
+        metrics: str | Sequence[str],
+        hp: str | None = None,
+        *,
+        rng: np.random.Generator,
+        design: str | None = None,
+        **kwargs: Any,
+    ) -> SurrogateBenchmark:
+        """One `CurveSurrogate` per metric, fitted on every table cell with a whole curve
+        (`curve.fit_curve_from_table`; ``cells=`` among `kwargs` keeps those only): it answers
+        ``query(..., epoch=e)`` and ``curve``; with ``hp=None`` on NB-101's budgets,
+        ``query(..., hp="36")`` as the table. `kwargs` go to `CurveSurrogate`."""
         names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
-        fitted = {
-            (dataset, m, hp): fit_from_table(
-                table, dataset, m, hp, rng=rng, surrogate=surrogate, train_size=train_size
-            ).surrogate
+        surrogates = {
+            (dataset, m, hp): curve.fit_curve_from_table(
+                table, dataset, m, hp, rng=rng, design=design, **kwargs
+            )[0]
             for m in names
         }
-        return cls(fitted, table=table)
+        return cls(surrogates, table=table)
 
     @property
     def space(self) -> SearchSpace:
@@ -152,7 +214,7 @@ class SurrogateBenchmark:
             return None
         return self.table.epochs(dataset, hp)
 
-    def _surrogate(self, dataset: str, metric: str, hp: str | None) -> Surrogate:
+    def _surrogate(self, dataset: str, metric: str, hp: str | None) -> SurrogateModel:
         hp = None if hp is None else str(hp)
         if (dataset, metric, hp) in self.surrogates:
             return self.surrogates[(dataset, metric, hp)]
@@ -206,7 +268,7 @@ class SurrogateBenchmark:
         scalar = idx.ndim == 0
         idx = np.atleast_1d(idx)
         if metric in COST_COLUMNS:
-            out = np.asarray([self.cost(int(i), dataset, hp)[metric] for i in idx])
+            out = np.asarray([_as_floats(self.cost(int(i), dataset, hp))[metric] for i in idx])
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
         if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
@@ -261,7 +323,7 @@ class SurrogateBenchmark:
                 f"to_xy lists every cell; the {self.space.name} space has "
                 f"{self.space.cardinality:,}: give the benchmark a table (its held cells)"
             )
-        return idx, self.query(idx, dataset, metric, hp, epoch, seed)
+        return idx, np.asarray(self.query(idx, dataset, metric, hp, epoch, seed))
 
     def curve(
         self,
@@ -308,13 +370,13 @@ class SurrogateBenchmark:
         out = dict.fromkeys((*COST_COLUMNS, "train_time_per_epoch_s"), float("nan"))
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
-                out.update(self.table.cost(arch, dataset, hp))
+                out.update(_as_floats(self.table.cost(arch, dataset, hp)))
         out.update(counters(self.space.name, arch, dataset))
         for metric in COST_COLUMNS:  # a surrogate of a cost (NB-101 train time) answers for it
             key = (dataset, metric, None if hp is None else str(hp))
             if key in self.surrogates:
                 out[metric] = float(self.surrogates[key].predict([self.space.index_of(arch)])[0][0])
-        return Costs(**out)
+        return cast(Costs, out)
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -375,6 +437,78 @@ class SurrogateBenchmark:
         return cls(surrogates, table=table)
 
 
+#: The `hp` of `fit_table_model` that fits every schedule of a dataset.
+ALL_HPS = "all"
+
+
+def fit_table_model(
+    table: Benchmark,
+    dataset: str,
+    metric: str,
+    hp: str | None = None,
+    *,
+    model: str = "xgb",
+    rng: np.random.Generator,
+    train_size: int | None = None,
+    tune_trials: int = 0,
+    curve_design: str | None = None,
+    on_progress: Progress | None = None,
+) -> Surrogate | SurrogateBenchmark:
+    """The surrogate ``snb fit`` fits on a table (either kind saves with ``.save(path)``).
+
+    Args:
+        hp: one schedule (None: the dataset's only one), or `ALL_HPS` (``"all"``): one surrogate
+            per schedule of `dataset` in a `SurrogateBenchmark`.
+        model: the regressor's name (`make_surrogate`); with `curve_design`, the curve model's.
+        train_size: fit on this many random cells (`draw_split`), else on every cell with a value.
+        tune_trials: Optuna trials of a `Surrogate` (not used by curve surrogates).
+        curve_design: None for a final-value `Surrogate`; ``"epoch"``, ``"svd"`` or ``"auto"``
+            (`curve.DESIGNS`; auto: the better measured one) for a one-key `SurrogateBenchmark`
+            holding a `CurveSurrogate` of every epoch of `hp`, or with ``hp="all"`` across the
+            dataset's budgets (NB-101).
+
+    Returns:
+        the fitted `Surrogate` (one schedule), else a `SurrogateBenchmark`.
+    """
+    every = hp == ALL_HPS
+    if curve_design is not None:
+        if curve_design not in (*curve.DESIGNS, "auto"):
+            raise UnknownKeyError("curve design", curve_design, [*curve.DESIGNS, "auto"])
+        hp = None if every else hp
+        cells = None
+        if train_size is not None:
+            have = table.to_xy(dataset, metric, hp=hp if hp is not None else table.hps(dataset)[0])
+            rows, _ = draw_split(len(have[0]), min(train_size, len(have[0])), rng)
+            cells = have[0][rows]
+        design = None if curve_design == "auto" else curve_design
+        return SurrogateBenchmark.from_curves(
+            table, dataset, metric, hp, rng=rng, design=design, model=model, cells=cells
+        )
+    prototype = make_surrogate(model, tune_trials=tune_trials, space=table.space.name)
+    if every:
+        hps = sorted(table.hps(dataset), key=lambda x: (len(x), x))
+        return SurrogateBenchmark.from_table(
+            table,
+            dataset,
+            [Target(metric, h) for h in hps],
+            rng=rng,
+            surrogate=prototype,
+            train_size=train_size,
+            on_progress=on_progress,
+        )
+    fit = fit_from_table(
+        table,
+        dataset,
+        metric,
+        hp,
+        rng=rng,
+        surrogate=prototype,
+        train_size=train_size,
+        on_progress=on_progress,
+    )
+    return cast(Surrogate, fit.surrogate)
+
+
 def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
     key = getattr(s, "key_", None)
     if not key or not isinstance(key.get("dataset"), str) or not isinstance(key.get("metric"), str):
@@ -385,7 +519,12 @@ def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
     return key["dataset"], key["metric"], key.get("hp")
 
 
-def _is_curve(surrogate: Any) -> bool:
+def _as_floats(costs: Costs) -> Mapping[str, float]:
+    """A `Costs` read by a name known only at run time."""
+    return cast(Mapping[str, float], costs)
+
+
+def _is_curve(surrogate: object) -> TypeGuard[CurveSurrogate]:
     return isinstance(surrogate, CurveSurrogate)
 
 

@@ -18,8 +18,9 @@ epochs (4.23 vs 4.27 points, 0.743 vs 0.734) and at the last epoch (3.77 vs 4.02
 0.795), ``"svd"`` wins the first two epochs, and ``"epoch"`` fits 2-5× faster; so ``"epoch"``
 is `CurveModel`'s default. On NB-101's four budgets (4,236 training cells, NB-101 ``full``
 features, 4,000 held-out cells, 3 draws) ``"svd"`` is better at every budget (τ 0.815 vs 0.786
-at 108 epochs, 0.762 vs 0.744 at 36); so `fit_curve_from_table` / `curve_benchmark` pick
-``"svd"`` for budget curves and ``"epoch"`` for per-epoch curves unless told (``design=``).
+at 108 epochs, 0.762 vs 0.744 at 36); so `fit_curve_from_table` (and
+`SurrogateBenchmark.from_curves`) pick ``"svd"`` for budget curves and ``"epoch"`` for per-epoch
+curves unless told (``design=``).
 
 Both then share:
 
@@ -77,6 +78,7 @@ from surrogate_nb.regressors.surrogate import (
     library_versions,
 )
 from surrogate_nb.space import get_space
+from surrogate_nb.table import Benchmark
 
 DESIGNS = ("svd", "epoch")
 FORMAT = "surrogate-nb/curve-surrogate"
@@ -710,7 +712,7 @@ class CurveSurrogate:
 
 
 def curves_from_table(
-    table: Any, dataset: str, metric: str, hp: str | None = None
+    table: Benchmark, dataset: str, metric: str, hp: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cell indices (n,), curves (n, S, T) float64) of the cells with at least one whole run."""
     arr = np.asarray(table.array(dataset, metric, hp), dtype=np.float64)
@@ -720,7 +722,7 @@ def curves_from_table(
 
 
 def budget_curves_from_table(
-    table: Any, dataset: str, metric: str
+    table: Benchmark, dataset: str, metric: str
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
     """Curves across a dataset's training schedules, each one budget (NB-101: hp 4/12/36/108).
 
@@ -759,7 +761,7 @@ def budget_curves_from_table(
 
 
 def fit_curve_from_table(
-    table: Any,
+    table: Benchmark,
     dataset: str,
     metric: str,
     hp: str | None = None,
@@ -797,28 +799,3 @@ def fit_curve_from_table(
         idx, Y = idx[pick], Y[pick]
     kwargs.setdefault("space", table.space.name)
     return CurveSurrogate(design, **kwargs).fit(idx, Y, rng=rng), idx
-
-
-def curve_benchmark(
-    table: Any,
-    dataset: str,
-    metrics: Any,
-    hp: str | None = None,
-    *,
-    rng: np.random.Generator,
-    design: str | None = None,
-    **kwargs: Any,
-) -> Any:
-    """A `SurrogateBenchmark` with one `CurveSurrogate` per metric, fitted on every table cell
-    with a whole curve (it answers ``query(..., epoch=e)`` and ``curve``; with ``hp=None`` on
-    NB-101's budgets, ``query(..., hp="36")`` as the table). See `fit_curve_from_table`."""
-    from surrogate_nb.regressors.benchmark import SurrogateBenchmark
-
-    metrics = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
-    surrogates = {
-        (dataset, m, hp): fit_curve_from_table(
-            table, dataset, m, hp, rng=rng, design=design, **kwargs
-        )[0]
-        for m in metrics
-    }
-    return SurrogateBenchmark(surrogates, table=table)

@@ -4,6 +4,8 @@
   of ``rng.permutation(n)``); every caller that fits on N random cells (`fit_on_cells`, hence
   `fit_from_table`, `SurrogateBenchmark.from_table`, ``snb fit``, ``snb surrogate-eval``) draws
   them this way, so one seed gives one set of training cells everywhere.
+* `draw_nested` draws a test set and an ordered training pool whose prefixes are nested training
+  sets (the train-size and noise studies' growing sizes).
 * `fit_copy` fits a fresh copy of a surrogate prototype, so callers (studies fitting one model
   many times, a benchmark with one surrogate per metric) never share fitted state.
 """
@@ -11,9 +13,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -23,14 +28,27 @@ from surrogate_nb.table import BenchmarkLike
 
 
 class SurrogateModel(Protocol):
-    """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` is one)."""
+    """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` and
+    `CurveSurrogate` are two): fit on cell indices, predict (mean, std), save."""
 
     #: name of the search space whose cell indices `fit` and `predict` take
     space: str
 
-    def fit(self, archs: Any, y: Any, *, rng: np.random.Generator) -> Any: ...
+    def fit(self, archs: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> object:
+        """Fit in place on int64 cell indices (n,) and their values (n,) or curves (n, ...)."""
+        ...
 
-    def predict(self, archs: Any) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict(self, archs: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) of the cells with these indices."""
+        ...
+
+    def sample(self, archs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One noisy draw per cell (a `SurrogateBenchmark`'s ``seed="sample"``)."""
+        ...
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model to a directory; returns it."""
+        ...
 
 
 M = TypeVar("M", bound=SurrogateModel)
@@ -63,14 +81,22 @@ def draw_split(
     return np.sort(perm[:train_size]), np.sort(perm[train_size:])
 
 
+def draw_nested(n: int, n_test: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(test rows, training pool) of ``range(n)`` for studies over growing training sets: the
+    first `n_test` rows of ``rng.permutation(n)`` are the test set, the rest (in that random order)
+    the pool, whose prefixes ``pool[:k]`` are nested training sets of k random cells."""
+    perm = rng.permutation(n)
+    return perm[:n_test], perm[n_test:]
+
+
 def fit_copy(
     prototype: M,
-    archs: Any,
-    y: Any,
+    archs: np.ndarray | Sequence[int],
+    y: np.ndarray | Sequence[float],
     *,
     rng: np.random.Generator,
     description: str = "",
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> M:
     """A fitted deep copy of `prototype` (which stays unfitted); `description` and
     `on_progress` (``(step, steps, what)``) reach a `Surrogate`'s fit.
@@ -83,8 +109,10 @@ def fit_copy(
     model = copy.deepcopy(prototype)
     idx, yy = np.asarray(archs, np.int64), np.asarray(y, np.float64)
     if isinstance(model, Surrogate):
-        return model.fit(idx, yy, rng=rng, target_description=description, on_progress=on_progress)
-    return model.fit(idx, yy, rng=rng)
+        model.fit(idx, yy, rng=rng, target_description=description, on_progress=on_progress)
+    else:
+        model.fit(idx, yy, rng=rng)
+    return model
 
 
 @dataclass
@@ -98,7 +126,7 @@ class Fit:
         seconds: wall-clock time of the fit.
     """
 
-    surrogate: Any
+    surrogate: SurrogateModel
     train: np.ndarray
     test: np.ndarray
     seconds: float
@@ -106,14 +134,14 @@ class Fit:
 
 def fit_on_cells(
     prototype: SurrogateModel,
-    indices: Any,
-    y: Any,
+    indices: np.ndarray | Sequence[int],
+    y: np.ndarray | Sequence[float],
     *,
     rng: np.random.Generator,
     train_size: int | None = None,
     min_test: int = 0,
     description: str = "",
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Fit:
     """Fit a copy of `prototype` on `train_size` random cells of (indices, y) (`draw_split`)."""
     idx = np.asarray(indices, np.int64).reshape(-1)
@@ -146,7 +174,7 @@ def fit_from_table(
     rng: np.random.Generator,
     surrogate: SurrogateModel | None = None,
     train_size: int | None = None,
-    on_progress: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Fit:
     """Fit a copy of `surrogate` (default ``Surrogate()``) on a benchmark's seed-averaged final
     values of (dataset, metric, hp): all cells with a value, or `train_size` random ones. The

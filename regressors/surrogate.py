@@ -40,7 +40,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -153,6 +153,18 @@ def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def make_surrogate(model: str, *, tune_trials: int = 0, space: str = "nb201") -> Surrogate:
+    """An unfitted `Surrogate` of cells of `space` around the regressor named `model` (a key of
+    `REGRESSORS`, the CLI's ``--model``), with its defaults.
+
+    Raises:
+        UnknownKeyError: `model` is not a regressor name.
+    """
+    if model not in REGRESSORS:
+        raise UnknownKeyError("surrogate model", model, sorted(REGRESSORS))
+    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials, space=space)
+
+
 class Surrogate:
     """A fitted performance model of NB201 cells with calibrated uncertainty.
 
@@ -179,6 +191,9 @@ class Surrogate:
     (2,)
     """
 
+    #: what a fitted surrogate models: {"dataset", "metric", "hp"} (`fit_from_table` sets it)
+    key_: dict[str, Any] | None
+
     def __init__(
         self,
         regressor: BaseRegressor | None = None,
@@ -191,7 +206,7 @@ class Surrogate:
         space: str = "nb201",
     ) -> None:
         self.regressor = regressor
-        self.features = features or getattr(self.regressor, "default_features", "full")
+        self.features: str = features or str(getattr(regressor, "default_features", "full"))
         self.target = target
         self.calibrate = calibrate
         self.tune_trials = tune_trials
@@ -389,7 +404,7 @@ class Surrogate:
         return memo[1][idx], memo[2][idx] * self.std_scale_
 
     def _build_memo(self) -> tuple[BaseRegressor, np.ndarray, np.ndarray]:
-        size = int(get_space(self.space).size)
+        size = len(get_space(self.space))
         mt = np.empty(size, np.float64)
         st = np.empty(size, np.float64)
         for lo in range(0, size, _MEMO_CHUNK):
@@ -448,7 +463,7 @@ class Surrogate:
                 f"{path} holds {len(keys)} surrogates ({', '.join(keys)}); load it with "
                 "SurrogateBenchmark.load, or point at one of its surrogate* folders"
             )
-        return next(iter(sb.surrogates.values()))
+        return cast(Surrogate, next(iter(sb.surrogates.values())))
 
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest `save` writes (without file checksums)."""

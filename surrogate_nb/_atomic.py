@@ -46,7 +46,7 @@ def _alive(pid: int, name: str) -> bool:
 
 def _siblings(root: Path) -> list[tuple[str, int, Path]]:
     pat = _pattern(root)
-    out = []
+    out: list[tuple[str, int, Path]] = []
     try:
         entries = list(root.parent.iterdir())
     except OSError:

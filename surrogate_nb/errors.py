@@ -6,6 +6,8 @@ broken, the value received and, where there is one, the next step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class SurrogateNBError(Exception):
     """Root of every error this package raises on purpose."""
@@ -37,7 +39,9 @@ class UnknownKeyError(SurrogateNBError, LookupError):
         available: what exists instead.
     """
 
-    def __init__(self, kind: str, value: object, available: object = (), hint: str = "") -> None:
+    def __init__(
+        self, kind: str, value: object, available: Iterable[object] | str = (), hint: str = ""
+    ) -> None:
         self.kind = kind
         self.value = value
         self.available = list(available) if not isinstance(available, str) else [available]

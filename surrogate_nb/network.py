@@ -1,120 +1,30 @@
-"""The NB201 network (``TinyNetwork``), NB201's parameter and FLOP counts, and the one entry
-point for every space's network: `build_network` takes an NB201 `Arch`, an NB-101 `Cell`
-(`surrogate_nb.nb101_network`) or a DARTS `Genome` (`surrogate_nb.darts_network`); closed-form
-counts for any space: `surrogate_nb.space.costs`.
+"""The one entry point for every space's network: `build_network`, `count_params`, `count_flops`.
 
-Layout (C=16, N=5): stem Conv3x3(in→C, no bias) + BN · N cells @C ·
-ResNet block C→2C (stride 2) · N cells @2C · ResNet block 2C→4C · N cells @4C ·
-BN · ReLU · global average pool · Linear(4C, classes).
-The final BN-ReLU matters: re-implementations that drop it lose 5-6 accuracy points (NASLib#86).
+Each takes a cell of any registered space (an NB201 `Arch`, an NB-101 `Cell`, a DARTS `Genome`;
+an index or a text form reads as `surrogate_nb.space.DEFAULT_SPACE`) and dispatches through the
+cell's space (`SearchSpace.network`, `SearchSpace.costs`), so a new space plugs in by
+implementing those two. Closed-form counts without torch for dataset settings:
+`surrogate_nb.space.costs`.
 
-Counting rules (NB201's own counter, ../shared/PROTOCOL.md): parameters are every parameter of the
-module, dead branches included, in millions. FLOPs are the multiply-adds of Conv2d and Linear layers
-(bias adds included) for one input image, in millions; pooling, BN, ReLU, additions and `none`
-contribute nothing.
+The NB201 network's modules (``TinyNetwork`` and its parts) live in
+`surrogate_nb.space.nb201_network` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from typing import Any
 
-import torch
 from torch import nn
 
-from surrogate_nb.space import EDGES, Arch, Cell, Genome, as_arch, darts_cost, nb201_costs
-
-
-class ReLUConvBN(nn.Sequential):
-    """NB201's ``nor_conv``: ReLU → Conv(k, stride, pad k//2, no bias) → BN(affine)."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1) -> None:
-        super().__init__(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
-            nn.BatchNorm2d(c_out),
-        )
-
-
-class Zero(nn.Module):
-    """NB201's ``none``: the input times zero (it still runs, and still costs a kernel)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mul(0.0)
-
-
-#: Cell ops by NB201 name. Inside cells C_in == C_out and stride == 1, so `skip_connect` is the
-#: identity and `avg_pool_3x3` needs no 1x1 pre-projection.
-OP_FACTORY: dict[str, Callable[[int], nn.Module]] = {
-    "none": lambda c: Zero(),
-    "skip_connect": lambda c: nn.Identity(),
-    "nor_conv_1x1": lambda c: ReLUConvBN(c, c, 1),
-    "nor_conv_3x3": lambda c: ReLUConvBN(c, c, 3),
-    "avg_pool_3x3": lambda c: nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
-}
-
-
-class InferCell(nn.Module):
-    """One NB201 cell: node j = sum over i < j of op_(i,j)(node i); output = node 3."""
-
-    def __init__(self, arch: Arch, channels: int) -> None:
-        super().__init__()
-        self.arch = arch
-        self.edges = nn.ModuleList(OP_FACTORY[op](channels) for op in arch.ops)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        for target in (1, 2, 3):
-            nodes.append(
-                sum(
-                    self.edges[e](nodes[src]) for e, (src, dst) in enumerate(EDGES) if dst == target
-                )
-            )
-        return nodes[3]
-
-
-class ResNetBlock(nn.Module):
-    """NB201's reduction block: b(a(x)) + shortcut(x); a has stride 2, shortcut Pool→Conv1x1."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2)
-        self.conv_b = ReLUConvBN(c_out, c_out, 3)
-        self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
-            nn.Conv2d(c_in, c_out, kernel_size=1, bias=False),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.downsample(x) + self.conv_b(self.conv_a(x))
-
-
-class TinyNetwork(nn.Module):
-    """The NB201 macro skeleton around one cell genotype."""
-
-    def __init__(
-        self, arch: Arch, num_classes: int, C: int = 16, N: int = 5, in_channels: int = 3
-    ) -> None:
-        super().__init__()
-        self.arch = arch
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, C, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(C)
-        )
-        layers: list[nn.Module] = []
-        c_prev = C
-        for stage, c in enumerate((C, 2 * C, 4 * C)):
-            if stage > 0:
-                layers.append(ResNetBlock(c_prev, c))
-            layers.extend(InferCell(arch, c) for _ in range(N))
-            c_prev = c
-        self.cells = nn.Sequential(*layers)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.lastact(self.cells(self.stem(x)))
-        return self.classifier(self.global_pooling(x).flatten(1))
+from surrogate_nb.space import space_of
+from surrogate_nb.space.nb201_network import (
+    OP_FACTORY,
+    InferCell,
+    ReLUConvBN,
+    ResNetBlock,
+    TinyNetwork,
+    Zero,
+)
 
 
 def build_network(
@@ -123,116 +33,31 @@ def build_network(
     C: int | None = None,
     N: int | None = None,
     in_channels: int = 3,
-    **options: object,
+    **options: Any,
 ) -> nn.Module:
-    """The network of a cell: NB201's TinyNetwork for an `Arch` (or index / NB201 string), the
-    NB-101 network for a `Cell`, DARTS' ``NetworkCIFAR`` for a DARTS `Genome` (NB301's preset:
-    auxiliary head, drop path 0.2; other settings: `surrogate_nb.darts_network`).
+    """The network of a cell, built by its space (`SearchSpace.network`).
 
     Args:
         arch: the cell.
         num_classes: classifier outputs (10 CIFAR-10, 100 CIFAR-100, 120 ImageNet16-120).
         C: NB201: channels of the first stage (default 16); DARTS: init channels (default 32);
-            ignored for NB-101.
+            the NB-101 network's layout is fixed (ignored).
         N: NB201: cells per stage (default 5); DARTS: cells in all (default 8); ignored for NB-101.
         in_channels: image channels (3; 1 for grey-scale data such as Fashion-MNIST).
-        options: further settings of a DARTS network (``auxiliary``, ``drop_path_prob``,
-            ``resolution``: see `surrogate_nb.darts_network.build_darts_network`); refused for
-            the other spaces.
+        **options: the space's own settings (DARTS: ``auxiliary``, ``drop_path_prob``,
+            ``resolution``, ``preset``; see `surrogate_nb.space.darts_network`); a space that
+            takes none raises `TypeError`.
     """
-    if options and not isinstance(arch, Genome):
-        raise TypeError(f"build_network: options {sorted(options)} apply to DARTS networks only")
-    if isinstance(arch, Cell):
-        from surrogate_nb.nb101_network import build_network as build_nb101
-
-        return build_nb101(arch, num_classes, in_channels)
-    if isinstance(arch, Genome):
-        from surrogate_nb.darts_network import build_darts_network
-
-        return build_darts_network(
-            arch, num_classes, channels=C, layers=N, in_channels=in_channels, **options
-        )
-    return TinyNetwork(
-        as_arch(arch),
-        num_classes,
-        C=16 if C is None else C,
-        N=5 if N is None else N,
-        in_channels=in_channels,
-    )
-
-
-def _cost_key(arch: Arch) -> tuple[int, int]:
-    """What determines params and FLOPs: the numbers of conv3x3 and conv1x1 edges.
-
-    `none`, `skip_connect` and `avg_pool_3x3` carry no parameters and no Conv/Linear FLOPs, and
-    every edge is built whether or not it is live.
-    """
-    return arch.ops.count("nor_conv_3x3"), arch.ops.count("nor_conv_1x1")
-
-
-def _representative(key: tuple[int, int]) -> Arch:
-    n3, n1 = key
-    ops = ["nor_conv_3x3"] * n3 + ["nor_conv_1x1"] * n1
-    return Arch.from_ops(ops + ["none"] * (len(EDGES) - len(ops)))
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_costs(
-    key: tuple[int, int], num_classes: int, resolution: int, in_channels: int, C: int, N: int
-) -> tuple[float, float]:
-    return _measure_costs(_representative(key), num_classes, resolution, in_channels, C, N)
-
-
-def _measure_costs(
-    arch: Arch, num_classes: int, resolution: int, in_channels: int, C: int, N: int
-) -> tuple[float, float]:
-    """(params M, FLOPs M) of the real module, shapes traced on the meta device (no compute)."""
-    with torch.device("meta"):
-        net = TinyNetwork(arch, num_classes, C=C, N=N, in_channels=in_channels)
-    params = sum(p.numel() for p in net.parameters())
-    flops = 0
-
-    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        nonlocal flops
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            positions = output.shape[0] * output.shape[2] * output.shape[3]
-            per_position = kh * kw * module.in_channels * module.out_channels // module.groups
-            flops += per_position * positions
-            if module.bias is not None:
-                flops += module.out_channels * positions
-        elif isinstance(module, nn.Linear):
-            flops += inputs[0].shape[0] * module.in_features * module.out_features
-            if module.bias is not None:
-                flops += inputs[0].shape[0] * module.out_features
-
-    handles = [
-        m.register_forward_hook(hook)
-        for m in net.modules()
-        if isinstance(m, (nn.Conv2d, nn.Linear))
-    ]
-    try:
-        net(torch.empty(1, in_channels, resolution, resolution, device="meta"))
-    finally:
-        for h in handles:
-            h.remove()
-    return params / 1e6, flops / 1e6
+    return space_of(arch).network(arch, num_classes, C=C, N=N, in_channels=in_channels, **options)
 
 
 def count_params(
     arch: object, num_classes: int, in_channels: int = 3, C: int | None = None, N: int | None = None
 ) -> float:
-    """Parameters of `build_network(arch, num_classes)` in millions (NB201's ``params``).
-
-    For a DARTS `Genome`: the published per-cell tables' count (`surrogate_nb.space.darts_cost`:
-    no auxiliary head, non-affine BN in the cell ops; C and N default to NB301's 32 and 8).
-    """
-    if isinstance(arch, Genome):
-        return _darts_costs(arch, num_classes, 32, in_channels, C, N)[0]
-    key = _cost_key(as_arch(arch))
-    return _cached_costs(
-        key, num_classes, 32, in_channels, 16 if C is None else C, 5 if N is None else N
-    )[0]
+    """Parameters of `build_network(arch, num_classes, C, N)` in millions (NB201's ``params``;
+    a DARTS `Genome` in the published per-cell tables' convention, `space.darts_cost`)."""
+    space = space_of(arch)
+    return space.costs(arch, num_classes, in_channels=in_channels, C=C, N=N)[0]
 
 
 def count_flops(
@@ -243,34 +68,21 @@ def count_flops(
     C: int | None = None,
     N: int | None = None,
 ) -> float:
-    """Conv2d + Linear multiply-adds for one `resolution`² image, in millions (NB201's ``flop``;
-    for a DARTS `Genome` the published tables' convention, as `count_params`)."""
-    if isinstance(arch, Genome):
-        return _darts_costs(arch, num_classes, resolution, in_channels, C, N)[1]
-    key = _cost_key(as_arch(arch))
-    return _cached_costs(
-        key, num_classes, resolution, in_channels, 16 if C is None else C, 5 if N is None else N
-    )[1]
+    """Conv2d + Linear multiply-adds for one `resolution`² image, in millions (NB201's ``flop``)."""
+    space = space_of(arch)
+    return space.costs(arch, num_classes, resolution=resolution, in_channels=in_channels, C=C, N=N)[
+        1
+    ]
 
 
-def _darts_costs(
-    genome: Genome,
-    num_classes: int,
-    resolution: int,
-    in_channels: int,
-    C: int | None,
-    N: int | None,
-) -> tuple[float, float]:
-    params, flops = darts_cost.network_costs(
-        genome,
-        num_classes,
-        channels=darts_cost.PUBLISHED_CHANNELS if C is None else C,
-        layers=darts_cost.PUBLISHED_LAYERS if N is None else N,
-        resolution=resolution,
-        in_channels=in_channels,
-    )
-    return params / 1e6, flops / 1e6
-
-
-#: NB201's dataset settings as (classes, resolution) for the cost summaries of `snb arch`.
-COST_SETTINGS = nb201_costs.COST_SETTINGS
+__all__ = [
+    "OP_FACTORY",
+    "InferCell",
+    "ReLUConvBN",
+    "ResNetBlock",
+    "TinyNetwork",
+    "Zero",
+    "build_network",
+    "count_flops",
+    "count_params",
+]

@@ -29,6 +29,7 @@ Correctness contract (tested): with one-hot ``weights`` for a cell and the weigh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -67,12 +68,13 @@ class SearchCell(nn.Module):
     ) -> torch.Tensor:
         nodes = [x]
         for target in (1, 2, 3):
-            total = None
+            total: torch.Tensor | None = None
             for e, (src, dst) in enumerate(EDGES):
                 if dst != target:
                     continue
                 out = self._edge(e, nodes[src], weights, index, arch)
                 total = out if total is None else total + out
+            assert total is not None  # every node has an incoming edge
             nodes.append(total)
         return nodes[3]
 
@@ -190,12 +192,11 @@ class SuperNetwork(nn.Module):
         from surrogate_nb.network import build_network
 
         cell = as_arch(arch)
-        classes, c_in = self.classifier.out_features, self.stem[0].in_channels
+        stem = cast(nn.Conv2d, self.stem[0])
+        classes, c_in = self.classifier.out_features, stem.in_channels
         n = self.num_search_cells // 3
         with torch.device("meta"):
-            target = build_network(
-                cell, classes, C=self.stem[0].out_channels, N=n, in_channels=c_in
-            )
+            target = build_network(cell, classes, C=stem.out_channels, N=n, in_channels=c_in)
         mine = self.state_dict()
         out: dict[str, torch.Tensor] = {}
         for name, ref in target.state_dict().items():

@@ -40,15 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("space", ("surrogate_nb.space",)),
-    (
-        "network",
-        (
-            "surrogate_nb.network",
-            "surrogate_nb.nb101_network",
-            "surrogate_nb.darts_network",
-            "surrogate_nb.supernet",
-        ),
-    ),
+    ("network", ("surrogate_nb.network", "surrogate_nb.supernet")),
     ("table", ("surrogate_nb.table",)),
     ("exhaustive", ("surrogate_nb.exhaustive",)),
     ("regressors", ("surrogate_nb.regressors",)),
@@ -60,13 +52,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 HEAVY = {"torch", "torchvision", "xgboost", "lightgbm", "optuna", "ray", "matplotlib"}
 #: In-function first-party imports allowed for a stated reason: (importer, imported) -> why.
 ALLOWED_LATE = {
-    ("surrogate_nb.space.nb201", "surrogate_nb.space.nb201_encodings"): "cycle: encodings use Arch",
-    ("surrogate_nb.space.nb201", "surrogate_nb.space.nb201_features"): "cycle: features use Arch",
-    ("surrogate_nb.space.nb101", "surrogate_nb.space.nb101_encodings"): "cycle: encodings use Cell",
-    ("surrogate_nb.space.nb101", "surrogate_nb.space.nb101_index"): "cycle: the index builds Cells",
-    ("surrogate_nb.regressors.curve", "surrogate_nb.regressors.benchmark"): (
-        "cycle: a SurrogateBenchmark holds CurveSurrogates"
-    ),
     ("surrogate_nb.regressors.surrogate", "surrogate_nb.regressors.benchmark"): (
         "cycle: a SurrogateBenchmark holds Surrogates"
     ),

@@ -10,13 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from surrogate_nb.network import (
-    _measure_costs,
-    build_network,
-    count_flops,
-    count_params,
-)
+from surrogate_nb.network import build_network, count_flops, count_params
 from surrogate_nb.space import NB201, Arch, all_archs
+from surrogate_nb.space.nb201_network import _measure_costs
 
 ALL_NONE = Arch.from_ops(["none"] * 6)
 ALL_CONV3 = Arch.from_ops(["nor_conv_3x3"] * 6)
@@ -117,3 +113,40 @@ def test_isomorphic_cells_compute_the_same_function():
         for i, j in itertools.pairwise(picks):
             a, b = clean[i], clean[j]
             assert not torch.allclose(_tied_cell(a, ops, x), _tied_cell(b, ops, x), atol=1e-5)
+
+
+# ---- one entry for every space: dispatch through the cell's space -----------------------------
+
+
+def test_every_space_is_dispatched_through_its_own_hook():
+    from surrogate_nb.space import NB101, Cell, space_of
+    from surrogate_nb.space.nb101_cost import network_costs
+    from surrogate_nb.space.nb101_network import NB101Network
+
+    cell = Cell.from_spec([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3", "output"])
+    assert space_of(cell) is NB101 and space_of(ALL_NONE) is NB201 and space_of(6111) is NB201
+    params, flops = network_costs(cell, 10)
+    assert count_params(cell, 10) == pytest.approx(params / 1e6, abs=0)
+    assert count_flops(cell, 10) == pytest.approx(flops / 1e6, abs=0)
+    with torch.device("meta"):
+        grey = build_network(cell, 7, in_channels=1)
+    assert isinstance(grey, NB101Network)
+    assert sum(p.numel() for p in grey.parameters()) / 1e6 == pytest.approx(
+        count_params(cell, 7, in_channels=1), abs=1e-12
+    )
+    assert count_params(cell, 7, in_channels=1) < count_params(cell, 7)  # the stem sees 1 channel
+
+
+def test_a_space_without_a_network_says_so():
+    from surrogate_nb.errors import BuildError
+    from surrogate_nb.space import SearchSpace
+
+    class Bare(NB201.__class__):
+        name = "bare"
+
+    with pytest.raises(BuildError, match="'bare' defines no network"):
+        SearchSpace.network(Bare(), ALL_NONE, 10)
+    with pytest.raises(BuildError, match="'bare' defines no parameter or FLOP counts"):
+        SearchSpace.costs(Bare(), ALL_NONE, 10)
+    with pytest.raises(TypeError):  # an option the space does not take
+        count_params(ALL_NONE, 10, width=3)

@@ -59,7 +59,7 @@ def test_no_generic_top_level_names():
 
 @pytest.mark.slow
 def test_wheel_contains_and_imports_all_namespaces(tmp_path):
-    subprocess.run(
+    build = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -67,16 +67,21 @@ def test_wheel_contains_and_imports_all_namespaces(tmp_path):
             "wheel",
             "--no-deps",
             "--no-build-isolation",
-            "-q",
+            "-v",
             "-w",
             str(tmp_path / "dist"),
             str(ROOT),
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    assert "absent from the `packages` configuration" not in build.stdout + build.stderr
     (wheel,) = (tmp_path / "dist").glob("surrogate_nb-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    table = "surrogate_nb/data/tables/fashion-mnist-lowfi/"
+    assert table + "manifest.json" in names  # the embedded table travels with the wheel
+    assert any(n.startswith(table + "data/") and n.endswith(".parquet") for n in names)
     for ns in NAMESPACES:
         assert f"{ns.replace('.', '/')}/__init__.py" in names, ns
     assert not any(

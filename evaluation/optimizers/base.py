@@ -21,34 +21,42 @@ import abc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError
-from surrogate_nb.space import NB201, SearchSpace
+from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nb.table import BenchmarkLike, Costs
+
+#: The cell type of a pool's space.
+A = TypeVar("A")
 
 # ---------------------------------------------------------------------------------------------
 # The searchable cells
 
 
-class CellPool:
+class CellPool(Generic[A]):
     """The set of cells an optimizer may propose: a whole space, or a table's subset of it.
+    Generic in the space's cell type ``A`` (`Arch`, `Cell`, ...).
 
     Args:
         indices: indices (in the space's order) of the searchable cells; None = the whole space
             (kept unlisted for a space too large to enumerate, e.g. DARTS: `indices` is None).
-        space: the search space (default NB201).
+        space: the search space (default `surrogate_nb.space.DEFAULT_SPACE`).
 
     Raises:
         SurrogateNBError: an empty pool.
     """
 
     def __init__(
-        self, indices: Sequence[int] | np.ndarray | None = None, space: SearchSpace = NB201
+        self,
+        indices: Sequence[int] | np.ndarray | None = None,
+        space: SearchSpace[A] | None = None,
     ) -> None:
-        self.space = space
+        if space is None:
+            space = get_space(DEFAULT_SPACE)
+        self.space: SearchSpace[A] = space
         self.full = indices is None
         self._codes: np.ndarray | None = None  # onehot rows of a partial pool, built on demand
         if indices is None:  # the whole space: listed only where it can be enumerated
@@ -65,34 +73,35 @@ class CellPool:
     def __len__(self) -> int:
         return self.space.cardinality if self.indices is None else int(self.indices.size)
 
-    def __contains__(self, arch: Any) -> bool:
+    def __contains__(self, arch: object) -> bool:
         i = self.space.index_of(arch)
         if self.indices is None:
             return True
         k = int(np.searchsorted(self.indices, i))
         return k < len(self.indices) and int(self.indices[k]) == i
 
-    def arch(self, k: int) -> Any:
+    def arch(self, k: int) -> A:
         """The k-th cell of the pool (its index order)."""
         if self.indices is None:
             return self.space.from_index(int(k))
         return self.space.from_index(int(self.indices[k]))
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def sample(self, rng: np.random.Generator) -> A:
         """A uniformly random pool cell (the space's own `sample` on a space too large to
         list)."""
         if self.indices is None:
             return self.space.sample(rng)
         return self.arch(int(rng.integers(len(self))))
 
-    def distances(self, arch: Any) -> np.ndarray:
+    def distances(self, arch: A) -> np.ndarray:
         """Hamming distance of the space's ``onehot`` encoding from `arch` to each pool cell."""
         if self._codes is None:
+            assert self.indices is not None  # only a partial pool (always listed) measures
             self._codes = self.space.featurize(self.indices, "onehot") > 0.5
         code = self.space.featurize(np.asarray([self.space.index_of(arch)]), "onehot")[0] > 0.5
         return (self._codes != code).sum(axis=1)
 
-    def project(self, arch: Any, rng: np.random.Generator) -> Any:
+    def project(self, arch: A, rng: np.random.Generator) -> A:
         """`arch` when in the pool, else a random pool cell at the smallest Hamming distance."""
         if self.full or arch in self:
             return arch
@@ -100,7 +109,7 @@ class CellPool:
         best = np.flatnonzero(dist == dist.min())
         return self.arch(int(best[rng.integers(best.size)]))
 
-    def neighbours(self, arch: Any) -> list[Any]:
+    def neighbours(self, arch: A) -> list[A]:
         """The space's one-mutation neighbours on the full space; on a partial pool the pool
         cells at the smallest non-zero Hamming distance of the ``onehot`` encoding."""
         if self.full:
@@ -111,7 +120,7 @@ class CellPool:
             return []
         return [self.arch(int(k)) for k in np.flatnonzero(dist == dist.min())]
 
-    def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
+    def mutate(self, arch: A, rng: np.random.Generator) -> A:
         """One random neighbour (the space's own mutation on the full space)."""
         if self.full:
             return self.space.mutate(arch, rng)
@@ -205,6 +214,10 @@ def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float
                 f"the benchmark records no training time for this cell (cost={cost}); a "
                 "simulated-time run needs train_time_s or train_time_per_epoch_s"
             )
+    if epochs is None:
+        raise SurrogateNBError(
+            f"the benchmark says neither the training time nor the epochs ({cost})"
+        )
     return float(per_epoch) * int(epochs)
 
 
@@ -322,7 +335,7 @@ class BaseOptimizer(abc.ABC):
             seed_kw: dict[str, Any] = {"seed": signal_seed}
             if signal_seed == "sample":
                 seed_kw["rng"] = rng
-            epoch_kw = {} if epochs is None else {"epoch": epochs - 1}  # 0-based epochs
+            epoch_kw: dict[str, Any] = {} if epochs is None else {"epoch": epochs - 1}  # 0-based
             value = float(benchmark.query(arch, dataset, metric, hp=hp, **epoch_kw, **seed_kw))
             if signal_seed == "sample" and not np.isfinite(value):
                 # The drawn seed may lack this metric (e.g. an imported table whose mean-only

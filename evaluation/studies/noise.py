@@ -33,7 +33,7 @@ from surrogate_nb.evaluation.studies._common import (
 )
 from surrogate_nb.evaluation.studies.train_size import DEFAULT_SIZES
 from surrogate_nb.ranking import SeedAgreement, kendall_tau, seed_agreement
-from surrogate_nb.regressors import SurrogateModel
+from surrogate_nb.regressors import SurrogateModel, draw_nested
 from surrogate_nb.table import BenchmarkLike
 
 
@@ -141,8 +141,7 @@ def noise_study(
         sizes_used = sorted(set(sizes_used) | set(ok_sizes))
         others = [k for k in range(len(seeds)) if k != j]
         for r, child in enumerate(rng.spawn(repeats)):
-            perm = eligible[child.permutation(len(eligible))]
-            test, pool = perm[:n_test], perm[n_test:]
+            test, pool = (eligible[rows] for rows in draw_nested(len(eligible), n_test, child))
             target = np.nanmean(Y[np.ix_(test, others)], axis=1)
             tab = errors(Y[test, j], target)
             tab_runs.append({"fit_seed": seed, "repeat": r, "n_test": n_test, **tab})

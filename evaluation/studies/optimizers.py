@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -26,6 +26,8 @@ from surrogate_nb.evaluation.optimizers import BaseOptimizer
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.runners import SyneTuneMethod, evaluations
 from surrogate_nb.evaluation.search import search
+from surrogate_nb.regressors import SurrogateBenchmark, Target, make_surrogate
+from surrogate_nb.table import Benchmark, BenchmarkLike
 
 Progress = Callable[[int, int], None]
 
@@ -76,7 +78,7 @@ class OptimizerStudyResult:
 
 
 def space_optimum(
-    benchmark: Any, dataset: str, metric: str, hp: str | None, pool: Any = None
+    benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None, pool: Any = None
 ) -> float:
     """Best value of `metric` over the searchable cells (default every cell of the space; NaN
     cells ignored).
@@ -97,6 +99,38 @@ def space_optimum(
     return float(np.nanmax(values))
 
 
+def study_benchmark(
+    table: Benchmark,
+    dataset: str,
+    metric: str,
+    hp: str | None,
+    model: str,
+    *,
+    multi: bool,
+    rng: np.random.Generator,
+) -> tuple[BenchmarkLike, str | None]:
+    """(benchmark, hp) the study runs on: `table` itself when `model` is ``"table"``, else a
+    memoised `SurrogateBenchmark` of regressor `model` fitted on every table cell: `metric` at
+    `hp`, the train time (this budget's, else the longest budget's that records it), and with
+    `multi` (BOHB, DEHB) `metric` at every lower budget. `hp` None reads as the dataset's only
+    schedule."""
+    if model == "table":
+        return table, hp
+    hps = table.hps(dataset)
+    if hp is None and len(hps) == 1:
+        hp = hps[0]
+    targets = [Target(metric, hp)]
+    timed = [h for h in hps if len(table.to_xy(dataset, "train_time_s", h)[0])]
+    if timed:
+        targets.append(Target("train_time_s", hp, hp if hp in timed else max(timed, key=float)))
+    if multi and hp is not None and hp.isdigit():  # every lower budget, for BOHB / DEHB
+        lower = [h for h in hps if h.isdigit() and int(h) < int(hp)]
+        targets += [Target(metric, h) for h in sorted(lower, key=int)]
+    prototype = make_surrogate(model, space=table.space.name)
+    bench = SurrogateBenchmark.from_table(table, dataset, targets, rng=rng, surrogate=prototype)
+    return bench.memoise(), hp
+
+
 def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
     from scipy.stats import mannwhitneyu
 
@@ -114,7 +148,7 @@ def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
 
 
 def optimizers_study(
-    benchmark: Any,
+    benchmark: BenchmarkLike,
     dataset: str,
     metric: str,
     hp: str | None,
@@ -170,7 +204,7 @@ def optimizers_study(
         dataset,
         metric,
         hp,
-        optimizers=optimizers,
+        optimizers=cast(Sequence[BaseOptimizer], optimizers),  # a SyneTuneMethod runs alike
         runs=runs,
         budget_s=budget_s,
         rng=rng,

@@ -26,7 +26,7 @@ from surrogate_nb.evaluation.studies._common import (
     table_facts,
     usable_sizes,
 )
-from surrogate_nb.regressors import SurrogateModel
+from surrogate_nb.regressors import SurrogateModel, draw_nested
 from surrogate_nb.table import BenchmarkLike
 
 #: Training sizes tried by default (those larger than the table allows are dropped).
@@ -110,8 +110,7 @@ def train_size_study(
     sizes_used = usable_sizes(sizes, len(idx) - n_test)
     runs: list[dict[str, Any]] = []
     for r, child in enumerate(rng.spawn(repeats)):
-        perm = child.permutation(len(idx))
-        test, pool = perm[:n_test], perm[n_test:]
+        test, pool = draw_nested(len(idx), n_test, child)
         for model, prototype in surrogates.items():
             for n in sizes_used:
                 train = pool[:n]

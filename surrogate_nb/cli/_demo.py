@@ -52,8 +52,8 @@ def demo_cmd(
     """Run the end-to-end demo and write OUT/report.md (headline plot first)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from surrogate_nb.cli._surrogate import make_surrogate
     from surrogate_nb.evaluation.demo import DemoConfig, demo_surrogate, run_demo
+    from surrogate_nb.regressors import make_surrogate
 
     regressor = type(make_surrogate(model).regressor)  # unknown names fail here
     settings = {

@@ -32,7 +32,7 @@ def export_cmd(
         ...,
         metavar="TABLE_OR_MODEL",
         help="Table directory (see `snb import` / `snb build`), or a saved learning-curve "
-        "surrogate (SurrogateBenchmark.save of regressors.curve.curve_benchmark): its "
+        "surrogate (SurrogateBenchmark.save of SurrogateBenchmark.from_curves): its "
         "predictions at every cell of the space are exported (NB201; NB-101 is refused).",
     ),
     fmt: str = typer.Option(

@@ -79,7 +79,7 @@ def optimizers_cmd(
 
     from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.evaluation.runners import make_method
-    from surrogate_nb.evaluation.studies.optimizers import optimizers_study
+    from surrogate_nb.evaluation.studies.optimizers import optimizers_study, study_benchmark
     from surrogate_nb.table import Benchmark
 
     opts = [make_method(o) for o in dict.fromkeys(optimizers)]
@@ -89,7 +89,8 @@ def optimizers_cmd(
         raise UnknownKeyError("search space", space, [b.space.name], f"{table} holds that space")
     rng = np.random.default_rng(seed)
     fit_rng, run_rng = rng.spawn(2)
-    bench, hp = study_benchmark(b, dataset, metric, hp, model, multi=multi, fit_rng=fit_rng)
+    with console.status("fitting the surrogate benchmark ..."):
+        bench, hp = study_benchmark(b, dataset, metric, hp, model, multi=multi, rng=fit_rng)
     label = "table" if model == "table" else f"{model} surrogate"
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("optimizer runs", total=runs * len(opts))
@@ -116,34 +117,3 @@ def optimizers_cmd(
             highlight=False,
         )
     console.print(f"wrote [bold]{result.report}[/] (+ regret.png, figures.json)")
-
-
-def study_benchmark(
-    b, dataset: str, metric: str, hp: str | None, model: str, *, multi: bool, fit_rng
-):
-    """(benchmark, hp) the study runs on: the table, or a surrogate benchmark fitted on every
-    table cell (`metric` at `hp`, the train time, and every lower budget when `multi`)."""
-    bench = b
-    if model != "table":
-        from surrogate_nb.cli._surrogate import make_surrogate
-        from surrogate_nb.regressors import SurrogateBenchmark, fit_from_table
-
-        hps = b.hps(dataset)
-        if hp is None and len(hps) == 1:
-            hp = hps[0]
-        # the train-time surrogate: this budget's times, else the longest budget that has them
-        timed = [h for h in hps if len(b.to_xy(dataset, "train_time_s", h)[0])]
-        targets = [(metric, hp, hp)]  # (metric, hp fitted on, hp answered)
-        if timed:
-            targets.append(("train_time_s", hp if hp in timed else max(timed, key=float), hp))
-        if multi and hp is not None and hp.isdigit():  # every lower budget, for BOHB / DEHB
-            lower = [h for h in hps if h.isdigit() and int(h) < int(hp)]
-            targets += [(metric, h, h) for h in sorted(lower, key=int)]
-        fitted = {}
-        prototype = make_surrogate(model)
-        with console.status("fitting the surrogate benchmark ..."):
-            for m, h, key in targets:
-                fit = fit_from_table(b, dataset, m, h, rng=fit_rng, surrogate=prototype)
-                fitted[(dataset, m, key)] = fit.surrogate
-            bench = SurrogateBenchmark(fitted, table=b).memoise()
-    return bench, hp

@@ -51,7 +51,7 @@ def _done(summary_path: Path, extra: str = "") -> None:
 
 def _surrogates(models: list[str]) -> dict:
     """{name: Surrogate} for the ``--models`` names (unknown names fail before any work)."""
-    from surrogate_nb.cli._surrogate import make_surrogate
+    from surrogate_nb.regressors import make_surrogate
 
     return {m: make_surrogate(m) for m in dict.fromkeys(models)}
 
@@ -293,9 +293,9 @@ def compare_cmd(
             b, dataset, (metric, rm), hp, rng=fit_rng, surrogate=surrogate
         )
     else:
-        from surrogate_nb.regressors.curve import curve_benchmark
-
-        sur = curve_benchmark(b, dataset, (metric, rm), hp, rng=fit_rng, design=curve, model=model)
+        sur = SurrogateBenchmark.from_curves(
+            b, dataset, (metric, rm), hp, rng=fit_rng, design=curve, model=model
+        )
     path = _out(out, "compare")
     s = compare_study(
         b,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 
@@ -15,17 +16,6 @@ _MODEL_HELP = (
     "tau 0.81 vs 0.77 for lgb at 424 training cells, but minutes per fit on a laptop CPU where "
     "the trees take seconds)."
 )
-
-
-def make_surrogate(model: str, tune_trials: int = 0, space: str = "nb201"):
-    """`Surrogate` of cells of `space` around the regressor named `model` (the CLI's
-    ``--model``), defaults."""
-    from surrogate_nb.errors import UnknownKeyError
-    from surrogate_nb.regressors import REGRESSORS, Surrogate
-
-    if model not in REGRESSORS:
-        raise UnknownKeyError("surrogate model", model, sorted(REGRESSORS))
-    return Surrogate(REGRESSORS[model](), tune_trials=tune_trials, space=space)
 
 
 @app.command("fit")
@@ -80,82 +70,46 @@ def fit_cmd(
     import numpy as np
 
     from surrogate_nb.cli._progress import Reporter
-    from surrogate_nb.regressors import fit_from_table
+    from surrogate_nb.regressors import Surrogate, fit_table_model
+    from surrogate_nb.regressors.curve import CurveSurrogate
     from surrogate_nb.table import Benchmark
 
-    prototype = make_surrogate(model, tune_trials=tune)
     b = Benchmark.open(table)
-    rng = np.random.default_rng(seed)
-    if curve is not None:
-        _fit_curve(
-            b, dataset, metric, None if hp == "all" else hp, model, curve, train_size, rng, out
-        )
-        return
-    hps = sorted(b.hps(dataset), key=lambda x: (len(x), x)) if hp == "all" else [hp]
-    fitted = {}
-    for h in hps:
-        with Reporter(f"fit {model}" + (f" hp {h}" if hp == "all" else "")) as bar:
-            bar.stage(f"reading {dataset}/{metric} from the table ...")
-            fit = fit_from_table(
-                b,
-                dataset,
-                metric,
-                h,
-                rng=rng,
-                surrogate=prototype,
-                train_size=train_size,
-                on_progress=lambda k, n, what: bar.update(k, n, f"model fits · {what}", force=True),
-            )
-        fitted[(dataset, metric, h)] = fit.surrogate
-    if hp == "all":
-        from surrogate_nb.regressors import SurrogateBenchmark
-
-        for h in hps:
-            s = fitted[(dataset, metric, h)]
-            console.print(f"fitted hp {h}: {s.n_train_} cells, std scale {s.std_scale_:.3g}")
-        path = SurrogateBenchmark(fitted).save(out)
-        console.print(f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {hps}")
-        return
-    fit.surrogate.save(out)
-    path = out
-    console.print(
-        f"wrote [bold]{path}[/]: {model} on {len(fit.train)} cells of {dataset}/{metric}, "
-        f"std scale {fit.surrogate.std_scale_:.3g}"
-    )
-
-
-def _fit_curve(b, dataset, metric, hp, model, design, train_size, rng, out: Path) -> None:
-    """`snb fit --curve`: a `CurveSurrogate` saved as a one-key `SurrogateBenchmark`."""
-    from surrogate_nb.cli._progress import Reporter
-    from surrogate_nb.errors import UnknownKeyError
-    from surrogate_nb.regressors.curve import DESIGNS, curve_benchmark
-
-    if design not in (*DESIGNS, "auto"):
-        raise UnknownKeyError("--curve design", design, [*DESIGNS, "auto"])
-    cells = None
-    if train_size is not None:
-        have = b.to_xy(dataset, metric, hp=hp if hp is not None else b.hps(dataset)[0])[0]
-        cells = rng.choice(have, min(train_size, len(have)), replace=False)
-    with Reporter(f"fit {model} curves ({design})") as bar:
-        bar.stage(f"fitting {dataset}/{metric} curves ...")
-        sb = curve_benchmark(
+    label = f"fit {model}" + ("" if curve is None else f" curves ({curve})")
+    with Reporter(label) as bar:
+        bar.stage(f"fitting {dataset}/{metric} ...")
+        fitted = fit_table_model(
             b,
             dataset,
             metric,
             hp,
-            rng=rng,
-            design=None if design == "auto" else design,
             model=model,
-            cells=cells,
+            rng=np.random.default_rng(seed),
+            train_size=train_size,
+            tune_trials=tune,
+            curve_design=curve,
+            on_progress=lambda k, n, what: bar.update(k, n, f"model fits · {what}", force=True),
         )
-    s = next(iter(sb.surrogates.values()))
-    design = s.model_.design
-    path = sb.save(out)
-    what = f"budgets {s.hps}" if s.hps is not None else f"{s.T} epochs"
-    console.print(
-        f"wrote [bold]{path}[/]: {model} curve surrogate ({design}) of {dataset}/{metric}, {what}, "
-        f"{s.model_.n_train_} cells"
-    )
+    path = fitted.save(out)
+    if isinstance(fitted, Surrogate):
+        console.print(
+            f"wrote [bold]{path}[/]: {model} on {fitted.n_train_} cells of {dataset}/{metric}, "
+            f"std scale {fitted.std_scale_:.3g}"
+        )
+    elif curve is not None:
+        (c,) = fitted.surrogates.values()
+        s = cast(CurveSurrogate, c)
+        what = f"budgets {s.hps}" if s.hps is not None else f"{s.T} epochs"
+        console.print(
+            f"wrote [bold]{path}[/]: {model} curve surrogate ({s.model_.design}) of "
+            f"{dataset}/{metric}, {what}, {s.model_.n_train_} cells"
+        )
+    else:
+        for (_, _, h), one in fitted.surrogates.items():
+            fit = cast(Surrogate, one)
+            console.print(f"fitted hp {h}: {fit.n_train_} cells, std scale {fit.std_scale_:.3g}")
+        hps = [h for _, _, h in fitted.surrogates]
+        console.print(f"wrote [bold]{path}[/]: {model} for {dataset}/{metric} at hp {hps}")
 
 
 def _read_archs_file(path: Path) -> list[str]:
@@ -202,6 +156,7 @@ def predict_cmd(
     texts = list(archs or []) + (_read_archs_file(archs_file) if archs_file else [])
     if not texts:
         raise InvalidArchError("no cells given: pass ARCHS or --archs-file FILE", None)
+    models: dict[tuple[str | None, str | None, str | None], Any]
     if (model_dir / "surrogates.json").is_file():
         bench = SurrogateBenchmark.load(model_dir)
         models = {k: s for k, s in bench.surrogates.items() if hp is None or k[2] == str(hp)}
@@ -219,11 +174,11 @@ def predict_cmd(
     cells = [sp.as_arch(a) for a in texts]
     idx = [sp.index_of(c) for c in cells]
     per_model = {key: s.predict(idx) for key, s in models.items()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for j, cell in enumerate(cells):
         for key in sorted(per_model, key=lambda k: (len(str(k[2])), str(k[2]))):
             mean, std = per_model[key]
-            row = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
+            row: dict[str, Any] = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
             row.update(mean=float(mean[j]), std=float(std[j]))
             if key[2] is not None:
                 row["hp"] = key[2]
@@ -280,16 +235,18 @@ def surrogate_eval_cmd(
 
     from surrogate_nb.cli._progress import status
     from surrogate_nb.evaluation.metrics import holdout_metrics
+    from surrogate_nb.regressors import make_surrogate
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(table)
     prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0, space=b.space.name)
     idx, y = b.to_xy(dataset, metric, hp=hp)
     with status(f"surrogate-eval: fitting {model} on {train_size} cells, testing on the rest"):
-        result = holdout_metrics(
+        scores = holdout_metrics(
             idx, y, surrogate=prototype, train_size=train_size, rng=np.random.default_rng(seed)
         )
-    result = {"model": model, "dataset": dataset, "metric": metric, "seed": seed, **result}
+    result: dict[str, Any] = {"model": model, "dataset": dataset, "metric": metric, "seed": seed}
+    result.update(scores)
     if as_json:
         typer.echo(json.dumps(result))
         return

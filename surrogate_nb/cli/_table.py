@@ -177,7 +177,7 @@ def query_cmd(
         seed=_seed(seed),
         rng=np.random.default_rng(rng_seed),
     )
-    missing = _explain_missing(b, a.index, dataset, metric, hp, epoch, seed) if n == 0 else None
+    missing = b.explain_missing(a, dataset, metric, hp, epoch, _seed(seed)) if n == 0 else None
     if missing is not None and not as_json:
         raise missing
     if as_json:
@@ -203,44 +203,6 @@ def query_cmd(
         f"({'mean of ' + str(n) + ' seed(s)' if seed in (None, 'mean') else 'seed ' + str(seed)})",
         highlight=False,
         soft_wrap=True,
-    )
-
-
-def _explain_missing(b, index: int, dataset: str, metric: str, hp, epoch, seed) -> Exception:
-    """An error saying why there is no value and what the table does hold."""
-    from surrogate_nb.errors import UnknownKeyError
-    from surrogate_nb.table._format import COST_COLUMNS, parse_ranges
-
-    s = b._setting(dataset, hp)
-    info = next(x for x in b.manifest["settings"] if x["dataset"] == s.dataset and x["hp"] == s.hp)
-    where = f"({s.dataset}, hp {s.hp})"
-    if metric in COST_COLUMNS:
-        costs = info.get("costs_recorded")
-        if costs is not None and metric not in costs:
-            return UnknownKeyError(
-                "cost", metric, costs, f"{where} records no {metric} for any cell"
-            )
-    else:
-        rec = info.get("recorded", {}).get(metric)
-        e = s.T - 1 if epoch is None else epoch
-        if rec is not None and e not in parse_ranges(rec):
-            return UnknownKeyError(
-                "epoch",
-                e,
-                [rec or "none"],
-                f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
-            )
-    if int(b.n_seeds(index, s.dataset, s.hp)) == 0:
-        held = b.present(s.dataset, s.hp).any(axis=1).nonzero()[0].tolist()
-        return UnknownKeyError(
-            "cell", index, held, f"cell {index} has no trial in {where} (cells with trials above)"
-        )
-    which = "" if seed in (None, "mean") else f" for seed {seed}"
-    return UnknownKeyError(
-        "value",
-        metric,
-        [],
-        f"cell {index} has trials in {where} but no {metric} value{which} there",
     )
 
 

@@ -1,8 +1,8 @@
 """Search spaces: NB201 (`Arch`), NB-101 (`Cell`) and DARTS / NB301 (`Genome`).
 
 Everything above this layer holds cells as values of their space and talks to the space through
-`get_space(name)` (index <-> cell, parsing, features, sampling, mutation, network); tables and
-saved models record the space's name.
+`get_space(name)` or `space_of(cell)` (index <-> cell, parsing, features, sampling, mutation,
+network); tables and saved models record the space's name.
 """
 
 from surrogate_nb.errors import UnknownKeyError
@@ -26,6 +26,8 @@ from surrogate_nb.space.nb201 import (
 
 #: Registered spaces by name (the name stored in table manifests and model files).
 SPACES: dict[str, SearchSpace] = {NB201.name: NB201, NB101.name: NB101, DARTS.name: DARTS}
+#: The space an index or a text form is read in when no space is named (`space_of`).
+DEFAULT_SPACE = NB201.name
 
 
 def get_space(name: str) -> SearchSpace:
@@ -36,8 +38,18 @@ def get_space(name: str) -> SearchSpace:
         raise UnknownKeyError("search space", name, sorted(SPACES)) from None
 
 
+def space_of(arch: object) -> SearchSpace:
+    """The registered space whose `cell_type` `arch` is; any other value (an index, a string, op
+    names) is read in `DEFAULT_SPACE`, whose `as_arch` rejects what it cannot read."""
+    for space in SPACES.values():
+        if isinstance(arch, space.cell_type):
+            return space
+    return SPACES[DEFAULT_SPACE]
+
+
 __all__ = [
     "DARTS",
+    "DEFAULT_SPACE",
     "EDGES",
     "NB101",
     "NB201",
@@ -57,4 +69,5 @@ __all__ = [
     "as_arch",
     "as_indices",
     "get_space",
+    "space_of",
 ]

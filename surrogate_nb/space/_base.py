@@ -3,19 +3,42 @@
 NB201 and NB101 implement it; DARTS or another space is added by writing modules that subclass
 `SearchSpace` and registering the instance in `surrogate_nb.space.SPACES`. Nothing above has to
 change as long as it talks to the space through this interface: index <-> cell, parsing, surrogate
-features, sampling and mutation (networks: `surrogate_nb.network`). Tables and models record the
-space's `name`.
+features, sampling and mutation, and the network (`network`, `costs`; `surrogate_nb.network`
+dispatches to them). Tables and models record the space's `name`.
+
+A space's modules read bottom-up, each importing only the ones before it at the top of the file:
+
+1. ``<space>_cell.py``: the cell value (a frozen dataclass), its parsing and its index;
+2. what is computed from a cell: encodings / features, closed-form costs, the torch network
+   (``<space>_network.py``; imports torch at the top, so the space imports it inside `network`);
+3. ``<space>.py``: the `SearchSpace` subclass gathering them, and its instance.
+
+The network hook, for a new space: implement
+
+* ``network(arch, num_classes, *, C=None, N=None, in_channels=3, **options) -> torch.nn.Module``:
+  the network of one cell, and
+* ``costs(arch, num_classes, *, resolution=32, in_channels=3, C=None, N=None)
+  -> (params_m, flops_m)``: its parameters and multiply-adds (Conv/Linear, bias included) for one
+  ``resolution``² image, both in millions.
+
+``C`` (width) and ``N`` (depth) are every space's keywords, None meaning the space's default (a
+space with a fixed layout, NB-101, ignores them); further ``options`` are the space's own, and one
+the space does not take raises `TypeError`. Import torch inside `network` (or from a
+``<space>_network`` module imported there) so that loading the space stays light.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.errors import BuildError, UnknownKeyError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 A = TypeVar("A")
 
@@ -26,13 +49,23 @@ class SearchSpace(abc.ABC, Generic[A]):
     Attributes:
         name: short identifier stored in table manifests ("nb201").
         size: number of cells, or None for spaces too large to enumerate (tables of such a
-            space hold rows for the cells they have; whole-space operations refuse it).
+            space hold rows for the cells they have; whole-space operations refuse it; `len`
+            raises).
+        cell_type: the class of the space's cell values (`surrogate_nb.space.space_of` finds a
+            cell's space by it).
     """
 
     name: ClassVar[str]
     size: ClassVar[int | None]
+    cell_type: ClassVar[type]
     #: Feature encodings by name: each maps a sequence of archs to a float32 (n, d) matrix.
-    encodings: ClassVar[dict[str, Callable[[Sequence[Any]], np.ndarray]]]
+    encodings: ClassVar[Mapping[str, Callable[[Sequence[Any]], np.ndarray]]]
+
+    def __len__(self) -> int:
+        """The number of cells of a finite space; `TypeError` for a space without a size."""
+        if self.size is None:
+            raise TypeError(f"search space {self.name!r} has no finite size")
+        return self.size
 
     @abc.abstractmethod
     def from_index(self, index: int) -> A: ...
@@ -119,3 +152,33 @@ class SearchSpace(abc.ABC, Generic[A]):
         except KeyError:
             raise UnknownKeyError("encoding", encoding, sorted(self.encodings)) from None
         return fn([self.as_arch(a) for a in archs])
+
+    # ---- the network of a cell ----------------------------------------------------------------
+
+    def network(
+        self,
+        arch: object,
+        num_classes: int,
+        *,
+        C: int | None = None,
+        N: int | None = None,
+        in_channels: int = 3,
+        **options: Any,
+    ) -> nn.Module:
+        """The torch network of one cell (any form `as_arch` accepts); see the module docstring.
+        A space without one raises `BuildError`."""
+        raise BuildError(f"search space {self.name!r} defines no network")
+
+    def costs(
+        self,
+        arch: object,
+        num_classes: int,
+        *,
+        resolution: int = 32,
+        in_channels: int = 3,
+        C: int | None = None,
+        N: int | None = None,
+    ) -> tuple[float, float]:
+        """(params M, FLOPs M) of `network(arch, num_classes, C=C, N=N, ...)` for one
+        ``resolution``² image."""
+        raise BuildError(f"search space {self.name!r} defines no parameter or FLOP counts")

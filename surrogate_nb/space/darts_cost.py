@@ -1,7 +1,7 @@
 """Parameters and FLOPs of DARTS' ``NetworkCIFAR`` for a DARTS cell, in closed form (no torch).
 
 The layout (quark0/darts ``cnn/model.py``, ``cnn/operations.py``; our torch module is
-`surrogate_nb.darts_network.NetworkCIFAR` and these counts equal its, tested there):
+`surrogate_nb.space.darts_network.NetworkCIFAR` and these counts equal its, tested there):
 
 * stem: Conv3x3(in -> 3C, no bias) + BN(3C);
 * ``layers`` cells; cells ``layers // 3`` and ``2 * layers // 3`` are reduction cells, which

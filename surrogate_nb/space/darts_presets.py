@@ -1,4 +1,4 @@
-"""Named settings of DARTS' evaluation network (`surrogate_nb.darts_network.NetworkCIFAR`).
+"""Named settings of DARTS' evaluation network (`surrogate_nb.space.darts_network.NetworkCIFAR`).
 
 A preset fixes the macro skeleton and the regulariser the cell is trained with; the cell itself
 (a `Genome`) and the dataset (classes, image channels, resolution) come from elsewhere. Add a

@@ -6,10 +6,11 @@ search moves NB301's optimizers use. Registered as ``"darts"``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from surrogate_nb.space import darts_encodings, darts_forms
+from surrogate_nb.space import darts_cost, darts_encodings, darts_forms
 from surrogate_nb.space._base import SearchSpace
 from surrogate_nb.space.darts import (
     CELL_SIZE,
@@ -25,6 +26,9 @@ from surrogate_nb.space.darts import (
     canonical_cell,
 )
 
+if TYPE_CHECKING:
+    from torch import nn
+
 
 class DartsSpace(SearchSpace[Genome]):
     """The DARTS / NAS-Bench-301 space as a `SearchSpace` (registered as ``"darts"``).
@@ -38,6 +42,7 @@ class DartsSpace(SearchSpace[Genome]):
     cardinality = SIZE
     cell_size = CELL_SIZE
     feature_sets = darts_encodings.FEATURE_SETS
+    cell_type = Genome
 
     encodings = darts_encodings.ENCODINGS
 
@@ -46,6 +51,48 @@ class DartsSpace(SearchSpace[Genome]):
 
     def feature_names(self, features: str) -> list[str]:
         return darts_encodings.feature_names(features)
+
+    def network(
+        self,
+        arch: object,
+        num_classes: int,
+        *,
+        C: int | None = None,
+        N: int | None = None,
+        in_channels: int = 3,
+        **options: Any,
+    ) -> nn.Module:
+        """DARTS' ``NetworkCIFAR`` (`darts_network`; NB301's preset: ``C`` 32 init channels,
+        ``N`` 8 cells, auxiliary head, drop path 0.2); `options`: ``preset``, ``auxiliary``,
+        ``drop_path_prob``, ``resolution``, ``affine_ops``."""
+        from surrogate_nb.space.darts_network import build_darts_network
+
+        genome = self.as_arch(arch)
+        return build_darts_network(
+            genome, num_classes, channels=C, layers=N, in_channels=in_channels, **options
+        )
+
+    def costs(
+        self,
+        arch: object,
+        num_classes: int,
+        *,
+        resolution: int = 32,
+        in_channels: int = 3,
+        C: int | None = None,
+        N: int | None = None,
+    ) -> tuple[float, float]:
+        """(params M, FLOPs M) in the published per-cell tables' convention (`darts_cost`: no
+        auxiliary head, non-affine BN in the cell ops; ``C``, ``N`` default to NB301's 32, 8)."""
+        params, flops = darts_cost.network_costs(
+            self.as_arch(arch),
+            num_classes,
+            channels=darts_cost.PUBLISHED_CHANNELS if C is None else C,
+            layers=darts_cost.PUBLISHED_LAYERS if N is None else N,
+            resolution=resolution,
+            in_channels=in_channels,
+        )
+        return params / 1e6, flops / 1e6
 
     # ---- lookups ------------------------------------------------------------------------------
 

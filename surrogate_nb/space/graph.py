@@ -43,7 +43,9 @@ def graph_features(
 ) -> np.ndarray:
     """Rows of the ``graph`` set (n, layout.width() + extra columns), float32."""
     n = len(adjacency)
-    header = np.tile(np.float32([layout.nodes, layout.kinds, layout.output_kind]), (n, 1))
+    header = np.tile(
+        np.asarray([layout.nodes, layout.kinds, layout.output_kind], np.float32), (n, 1)
+    )
     return np.concatenate(
         [
             header,
@@ -84,7 +86,7 @@ def split_graph_features(X: np.ndarray) -> tuple[GraphLayout, np.ndarray, np.nda
         and 1 <= nodes <= 64
         and 1 <= kinds <= 64
         and 0 <= out < kinds
-        and np.all(head[0] == np.float32([nodes, kinds, out]))
+        and np.all(head[0] == np.asarray([nodes, kinds, out], np.float32))
         and X.shape[1] >= layout.width()
     )
     if not ok:

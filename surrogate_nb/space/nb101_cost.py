@@ -9,7 +9,7 @@ conv-BN-ReLU projections, and an input -> output edge adds a projection to the c
 Parameters count what TensorFlow counted as trainable: conv kernels (no bias), BN gamma and
 beta, dense weights and bias. FLOPs are multiply-adds of convolutions and the dense layer (bias
 included; pooling, BN, ReLU, adds not counted), NB201's counter convention, 32 x 32 input.
-`surrogate_nb.nb101_network` builds the module; the tests check both counts against it,
+`surrogate_nb.space.nb101_network` builds the module; the tests check both counts against it,
 and the parameter count against the published ``trainable_parameters`` of 20,001 cells.
 """
 
@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from surrogate_nb.space.nb101 import OPS, Cell
+from surrogate_nb.space.nb101_cell import Cell
+from surrogate_nb.space.nb101_index import OPS
 
 STEM_CHANNELS = 128
 NUM_STACKS = 3
@@ -70,10 +71,12 @@ def _cell_costs(cell: Cell, c_in: int, c_out: int, hw: int) -> tuple[int, int]:
     return params, flops
 
 
-def network_costs(cell: Cell, num_classes: int = 10, resolution: int = 32) -> tuple[int, int]:
+def network_costs(
+    cell: Cell, num_classes: int = 10, resolution: int = 32, in_channels: int = 3
+) -> tuple[int, int]:
     """(trainable parameters, multiply-adds) of the NB-101 network of ``cell``."""
-    params = _conv_bn(3, 3, STEM_CHANNELS)
-    flops = 9 * 3 * STEM_CHANNELS * resolution * resolution
+    params = _conv_bn(3, in_channels, STEM_CHANNELS)
+    flops = 9 * in_channels * STEM_CHANNELS * resolution * resolution
     c_prev, hw = STEM_CHANNELS, resolution
     for stack in range(NUM_STACKS):
         c = STEM_CHANNELS * 2**stack

@@ -29,8 +29,9 @@ import numpy as np
 
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.space.graph import GraphLayout, graph_features, graph_names
-from surrogate_nb.space.nb101 import MAX_VERTICES, NB101, OPS, Cell
+from surrogate_nb.space.nb101_cell import Cell
 from surrogate_nb.space.nb101_cost import params_padded
+from surrogate_nb.space.nb101_index import MAX_VERTICES, OPS, shared_index
 
 V = MAX_VERTICES
 _TRIU = [(i, j) for j in range(V) for i in range(j)]  # official bit order, padded layout
@@ -73,7 +74,7 @@ def padded_arrays(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Ops: 0..2 index into `OPS`, -1 input, -2 output, -3 absent vertex.
     """
-    index = NB101.index_table
+    index = shared_index()
     nv = index.vertices[indices].astype(np.int64)
     bits = index.edge_bits[indices].astype(np.int64)
     codes = index.op_codes[indices].astype(np.int64)

@@ -1,4 +1,5 @@
-"""The NB-101 index: every distinct cell, in hash order, cached on disk after one enumeration.
+"""The NB-101 index: the space's limits and official hash, and every distinct cell in hash order,
+cached on disk after one enumeration (the bottom of the NB-101 modules; `Cell` is built on it).
 
 Enumeration follows the official ``generate_graphs.py``: for 2..7 vertices, every upper-triangular
 matrix (bit ``x + y(y-1)/2`` is the edge x -> y) whose vertices all lie on an input -> output path
@@ -15,21 +16,66 @@ overrides the directory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
+import re
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from surrogate_nb.space.nb101 import INPUT, MAX_EDGES, MAX_VERTICES, NUM_CELLS, OPS, OUTPUT, Cell
+from surrogate_nb.errors import InvalidArchError
+
+#: Interior ops in the official order (``config['available_ops']``); labels 0, 1, 2 in the hash.
+OPS: tuple[str, ...] = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
+INPUT, OUTPUT = "input", "output"
+MAX_VERTICES = 7
+MAX_EDGES = 9
+#: Number of distinct cells (module hashes) of the space.
+NUM_CELLS = 423_624
+_HASH_RE = re.compile(r"[0-9a-f]{32}")
 
 CACHE_NAME = "nb101-index-v1.npz"
 #: Labelled graphs the enumeration visits (official ``generate_graphs.py`` figure).
 NUM_LABELLED_GRAPHS = 1_293_208
+
+
+def hash_module(matrix: Sequence[Sequence[int]], labeling: Sequence[int]) -> str:
+    """The official NB-101 module hash of a (pruned) matrix and its integer labels.
+
+    Labels are -1 (input), -2 (output) and the index in `OPS` of each interior op; the result
+    equals ``nasbench.lib.graph_util.hash_module`` for the same arguments.
+    """
+    n = len(labeling)
+    rows = [list(map(int, r)) for r in matrix]
+    in_edges = [sum(rows[w][v] for w in range(n)) for v in range(n)]
+    out_edges = [sum(rows[v]) for v in range(n)]
+    preds = [[w for w in range(n) if rows[w][v]] for v in range(n)]
+    succs = [[w for w in range(n) if rows[v][w]] for v in range(n)]
+    md5 = hashlib.md5
+    hashes = [
+        md5(str((out_edges[v], in_edges[v], int(labeling[v]))).encode()).hexdigest()
+        for v in range(n)
+    ]
+    for _ in range(n):
+        hashes = [
+            md5(
+                (
+                    "".join(sorted(hashes[w] for w in preds[v]))
+                    + "|"
+                    + "".join(sorted(hashes[w] for w in succs[v]))
+                    + "|"
+                    + hashes[v]
+                ).encode()
+            ).hexdigest()
+            for v in range(n)
+        ]
+    return md5(str(sorted(hashes)).encode()).hexdigest()
 
 
 def cache_dir() -> Path:
@@ -58,7 +104,8 @@ class NB101Index:
     edge_bits: np.ndarray
     op_codes: np.ndarray
 
-    def cell(self, i: int) -> Cell:
+    def spec(self, i: int) -> tuple[tuple[tuple[int, ...], ...], tuple[str, ...]]:
+        """(matrix, ops) of cell ``i``'s representative, already pruned (`Cell`'s fields)."""
         n = int(self.vertices[i])
         m = _matrix(int(self.edge_bits[i]), n)
         code = int(self.op_codes[i])
@@ -66,7 +113,7 @@ class NB101Index:
         for _ in range(n - 2):
             interior.append(OPS[code % 3])
             code //= 3
-        return Cell(tuple(tuple(int(x) for x in r) for r in m), (INPUT, *interior, OUTPUT))
+        return tuple(tuple(int(x) for x in r) for r in m), (INPUT, *interior, OUTPUT)
 
 
 def _matrix(bits: int, n: int) -> np.ndarray:
@@ -171,12 +218,12 @@ def enumerate_space(workers: int | None = None, progress=None) -> NB101Index:
     uniq, first = np.unique(h, return_index=True)  # sorted hashes, first graph of each
     rep = k[first]
     lab_idx = rep % 243
-    bits = (rep // 243) % (1 << 21)
-    n = rep // 243 // (1 << 21)
+    rep_bits = (rep // 243) % (1 << 21)
+    rep_n = rep // 243 // (1 << 21)
     # labelling index -> base-3 code with the first interior vertex least significant
     codes = np.zeros(len(rep), np.int64)
     for nv in range(2, MAX_VERTICES + 1):
-        sel = n == nv
+        sel = rep_n == nv
         digits = lab_idx[sel]
         code = np.zeros(int(sel.sum()), np.int64)
         # itertools.product: the last interior vertex varies fastest
@@ -186,8 +233,8 @@ def enumerate_space(workers: int | None = None, progress=None) -> NB101Index:
         codes[sel] = code
     return NB101Index(
         hashes=uniq,
-        vertices=n.astype(np.uint8),
-        edge_bits=bits.astype(np.uint32),
+        vertices=rep_n.astype(np.uint8),
+        edge_bits=rep_bits.astype(np.uint32),
         op_codes=codes.astype(np.uint8),
     )
 
@@ -273,3 +320,29 @@ def _lock(fh) -> None:
     except ImportError:  # pragma: no cover - Windows: no sharing, each process enumerates
         return
     fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+
+
+@functools.cache
+def shared_index() -> NB101Index:
+    """The index of this process: `load_index` once, then kept."""
+    return load_index()
+
+
+def _check_hash(value: object) -> str:
+    if not isinstance(value, str) or not _HASH_RE.fullmatch(value.strip()):
+        raise InvalidArchError(
+            f"NB-101 module hash must be 32 lowercase hex characters, got {value!r}", value
+        )
+    return value.strip()
+
+
+def index_of_hash(module_hash: str) -> int:
+    """Index of a module hash; `InvalidArchError` if malformed or not in the space."""
+    h = _check_hash(module_hash).encode()
+    hashes = shared_index().hashes
+    i = int(np.searchsorted(hashes, h))
+    if i >= len(hashes) or hashes[i] != h:
+        raise InvalidArchError(
+            f"NB-101 module hash {module_hash!r} is not a cell of the space", module_hash
+        )
+    return i

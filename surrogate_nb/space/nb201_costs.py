@@ -16,10 +16,9 @@ convolutions and the linear layer (with its bias) for one image, in millions.
 
 from __future__ import annotations
 
-from surrogate_nb.space.nb201 import as_arch
+from surrogate_nb.space.nb201_cell import as_arch
 
 #: NB201's dataset settings as (classes, resolution) for the cost summaries of `snb arch`
-#: (`surrogate_nb.network.COST_SETTINGS` is this dict).
 COST_SETTINGS: dict[str, tuple[int, int]] = {
     "cifar10": (10, 32),
     "cifar100": (100, 32),

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError
-from surrogate_nb.space.nb201 import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, as_arch
+from surrogate_nb.space.nb201_cell import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, as_arch
 
 #: Input→output paths as tuples of edge positions (into `EDGES`), in a fixed order.
 PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))

@@ -36,8 +36,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space import EDGES, NUM_ARCHS, NUM_EDGES, NUM_OPS, OPS, Arch, as_indices
 from surrogate_nb.space.graph import GraphLayout, graph_features, graph_names
+from surrogate_nb.space.nb201_cell import (
+    EDGES,
+    NUM_ARCHS,
+    NUM_EDGES,
+    NUM_OPS,
+    OPS,
+    Arch,
+    as_indices,
+)
 from surrogate_nb.space.nb201_encodings import (
     GRAPH_NODE_TYPES,
     GRAPH_NUM_NODES,

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from surrogate_nb.table._format import (
     COST_COLUMNS,
     check_file,
     checksums_enabled,
+    parse_ranges,
     read_manifest,
 )
 from surrogate_nb.table._types import Costs
@@ -244,11 +244,9 @@ class Benchmark:
         epoch: int | None = None,
         seed: int | str | None = None,
         rng: np.random.Generator | None = None,
-        return_count: bool = False,
-    ) -> Any:
-        """One metric value of one cell (float) or of many (float64 array).
-
-        ``return_count=True`` is deprecated: use `query_with_count`.
+    ) -> float | np.ndarray:
+        """One metric value of one cell (float) or of many (float64 array); with the number of
+        seeds behind each value: `query_with_count`.
 
         Args:
             arch: a cell of the table's space (NB201: `Arch`, index or string; NB-101: `Cell`,
@@ -261,7 +259,6 @@ class Benchmark:
             seed: None = mean over available seeds, an int = that seed, "sample" = one seed
                 drawn per cell with ``rng`` among the seeds that cell has.
             rng: numpy Generator, required for ``seed="sample"``.
-            return_count: deprecated, see `query_with_count`.
 
         Returns:
             float (scalar arch) or float64 array; NaN where not recorded.
@@ -271,13 +268,6 @@ class Benchmark:
             InvalidArchError: not a cell of the table's space.
             ValueError: ``seed="sample"`` without ``rng``.
         """
-        if return_count:
-            warnings.warn(
-                "Benchmark.query(return_count=True) is deprecated; use query_with_count()",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return self.query_with_count(arch, dataset, metric, hp, epoch, seed, rng)
         return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, False)
 
     def query_with_count(
@@ -293,6 +283,56 @@ class Benchmark:
         """`query` and how many seeds are behind each value: ``(float, int)`` for one cell,
         ``(float64 array, int64 array)`` for many (0 where nothing was recorded)."""
         return self._lookup(arch, dataset, metric, hp, epoch, seed, rng, True)
+
+    def explain_missing(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+    ) -> UnknownKeyError:
+        """Why `query` has no value for one cell (call it when `query_with_count` counts 0): the
+        setting records no such cost, or not that epoch, or the cell has no trial there, or its
+        trials lack the value; the error names what the table does hold."""
+        index = self.space.index_of(arch)
+        s = self._setting(dataset, hp)
+        info = next(
+            x for x in self.manifest["settings"] if x["dataset"] == s.dataset and x["hp"] == s.hp
+        )
+        where = f"({s.dataset}, hp {s.hp})"
+        if metric in COST_COLUMNS:
+            costs = info.get("costs_recorded")
+            if costs is not None and metric not in costs:
+                return UnknownKeyError(
+                    "cost", metric, costs, f"{where} records no {metric} for any cell"
+                )
+        else:
+            rec = info.get("recorded", {}).get(metric)
+            e = s.T - 1 if epoch is None else epoch
+            if rec is not None and e not in parse_ranges(rec):
+                return UnknownKeyError(
+                    "epoch",
+                    e,
+                    [rec or "none"],
+                    f"{metric} of {where} has values only at epochs {rec or 'none'} (from 0)",
+                )
+        if int(self.n_seeds(index, s.dataset, s.hp)) == 0:
+            held = self.present(s.dataset, s.hp).any(axis=1).nonzero()[0].tolist()
+            return UnknownKeyError(
+                "cell",
+                index,
+                held,
+                f"cell {index} has no trial in {where} (cells with trials above)",
+            )
+        which = "" if seed in (None, "mean") else f" for seed {seed}"
+        return UnknownKeyError(
+            "value",
+            metric,
+            [],
+            f"cell {index} has trials in {where} but no {metric} value{which} there",
+        )
 
     def _lookup(
         self,
@@ -389,7 +429,7 @@ class Benchmark:
         """
         s = self._setting(dataset, hp)
         out = {c: self.query(arch, dataset, c, hp=s.hp, seed=seed) for c in COST_COLUMNS}
-        return Costs(**out, train_time_per_epoch_s=out["train_time_s"] / s.T)
+        return cast(Costs, {**out, "train_time_per_epoch_s": out["train_time_s"] / s.T})
 
     def best(
         self,
@@ -425,7 +465,7 @@ class Benchmark:
             ``(indices int64 (n,), y float64 (n,))``; ``seed=None`` gives per-cell means.
         """
         cells = self.row_cells()
-        y = self.query(cells, dataset, metric, hp=hp, epoch=epoch, seed=seed)
+        y = np.asarray(self.query(cells, dataset, metric, hp=hp, epoch=epoch, seed=seed))
         keep = np.flatnonzero(np.isfinite(y))
         return cells[keep], y[keep]
 

@@ -41,9 +41,9 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
@@ -132,7 +132,7 @@ def _fail(mpath: Path, what: str) -> TableFormatError:
     return TableFormatError(f"{mpath}: {what}; the table is corrupt")
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -338,7 +338,7 @@ def _as_curve(values: object, T: int, where: str) -> np.ndarray:
     return arr
 
 
-def _opt_float(value: object) -> float:
+def _opt_float(value: float | str | None) -> float:
     if value is None:
         return math.nan
     return float(value)
@@ -358,8 +358,8 @@ class _SettingBuffer:
         self.metrics: list[str] = []
         self.rows: list[tuple] = []
         self.curves: dict[str, list[np.ndarray]] = {}
-        self.writer = None
-        self.schema = None
+        self.writer: Any = None  # a pyarrow ParquetWriter once rows are spilled
+        self.schema: Any = None
         self.n = 0
 
     def add(self, trial: Mapping[str, Any]) -> None:
@@ -586,7 +586,8 @@ def write_table(
             key = (str(trial["dataset"]), str(trial["hp"]))
             buf = buffers.get(key)
             if buf is None:
-                T = int(trial.get("epochs") or len(next(iter(trial["curves"].values()))))
+                first = next(iter(trial["curves"].values()))
+                T = int(trial.get("epochs") or len(cast(Sized, first)))
                 buf = _SettingBuffer(*key, T, tmp / f".spill-{len(buffers)}.parquet", n_cells)
                 buffers[key] = buf
             buf.add(trial)

@@ -62,8 +62,10 @@ class BenchmarkLike(Protocol):
     an int one seed, ``"sample"`` one seed drawn per cell with ``rng``.
     """
 
-    #: The table directory, or None for one held in memory.
-    path: Path | None
+    @property
+    def path(self) -> Path | None:
+        """The table directory, or None for one held in memory."""
+        ...
 
     @property
     def space(self) -> SearchSpace:
@@ -115,6 +117,18 @@ class BenchmarkLike(Protocol):
         rng: np.random.Generator | None = None,
     ) -> tuple[float, int] | tuple[np.ndarray, np.ndarray]:
         """`query` plus how many measured seeds are behind each value (0 for a prediction)."""
+        ...
+
+    def curve(
+        self,
+        arch: Any,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """The per-epoch values of one cell (T,) or many (n, T); seeds as in `query`."""
         ...
 
     def cost(self, arch: Any, dataset: str, hp: str | None = None) -> Costs:

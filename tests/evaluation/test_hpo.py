@@ -87,9 +87,9 @@ def test_syne_tune_runs_are_simulated_and_reproducible(st, table, method):
 
 def test_syne_tune_runs_on_a_curve_surrogate(st, table):
     from surrogate_nb.evaluation.hpo import run_syne_tune
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
 
-    sur = curve_benchmark(
+    sur = SurrogateBenchmark.from_curves(
         table,
         DS,
         [SIGNAL, "test_acc"],
@@ -202,9 +202,9 @@ def test_cli_missing_extra_and_bad_method_exit_with_one_line(tmp_path):
 def test_compare_runs_syne_tune_and_multi_fidelity_on_both_sides(st, table, tmp_path):
     from surrogate_nb.evaluation.runners import make_method
     from surrogate_nb.evaluation.studies import compare_study
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
 
-    sur = curve_benchmark(
+    sur = SurrogateBenchmark.from_curves(
         table,
         DS,
         [SIGNAL, "test_acc"],

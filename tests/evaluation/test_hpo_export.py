@@ -33,9 +33,9 @@ def table():
 
 @pytest.fixture(scope="module")
 def saved(table, tmp_path_factory):
-    from surrogate_nb.regressors.curve import curve_benchmark
+    from surrogate_nb.regressors import SurrogateBenchmark
 
-    sb = curve_benchmark(
+    sb = SurrogateBenchmark.from_curves(
         table,
         DS,
         [SIGNAL, "test_acc"],

@@ -191,3 +191,33 @@ def test_cli_bad_model(table, tmp_path):
     )
     assert r.exit_code != 0
     assert isinstance(r.exception, UnknownKeyError)
+
+
+def test_targets_answer_at_one_schedule_what_was_fitted_on_another(table):
+    from surrogate_nb.regressors import Target
+    from surrogate_nb.table import Benchmark
+
+    b = Benchmark.open(table)
+    seen: list[str] = []
+    sb = SurrogateBenchmark.from_table(
+        b,
+        "toy",
+        ["valid_acc", Target("train_time_s", "9", fit_hp="3"), "valid_acc"],
+        "3",
+        rng=np.random.default_rng(0),
+        surrogate=Surrogate(LGBRegressor(n_estimators=10), calibrate=False),
+        on_progress=lambda k, n, what: seen.append(what),
+    )
+    assert list(sb.surrogates) == [("toy", "valid_acc", "3"), ("toy", "train_time_s", "9")]
+    assert sb.surrogates[("toy", "train_time_s", "9")].n_train_ == len(CELLS)
+    assert sb.query(int(CELLS[0]), "toy", "train_time_s", hp="9") == pytest.approx(3.0, abs=0.1)
+    assert seen[0].startswith("valid_acc hp 3 · ") and seen[-1] == "train_time_s hp 9 · fitted"
+
+
+def test_draw_nested_is_the_permutation_split():
+    from surrogate_nb.regressors import draw_nested
+
+    test, pool = draw_nested(10, 3, np.random.default_rng(5))
+    perm = np.random.default_rng(5).permutation(10)
+    assert test.tolist() == perm[:3].tolist() and pool.tolist() == perm[3:].tolist()
+    assert sorted([*test, *pool]) == list(range(10))

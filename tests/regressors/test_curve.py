@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import ModelFormatError, SurrogateNBError, UnknownKeyError
-from surrogate_nb.regressors.curve import CurveModel, CurveSurrogate, curve_benchmark
+from surrogate_nb.regressors import SurrogateBenchmark
+from surrogate_nb.regressors.curve import CurveModel, CurveSurrogate
 
 SMALL = {"n_members": 3, "n_estimators": 60, "learning_rate": 0.1}
 T = 6
@@ -137,7 +138,7 @@ def table():
 
 @pytest.fixture(scope="module")
 def curve_bench(table):
-    return curve_benchmark(
+    return SurrogateBenchmark.from_curves(
         table, "fashion-mnist-valid", "x-valid_acc", rng=np.random.default_rng(0), params=SMALL
     )
 

@@ -14,7 +14,8 @@ import pytest
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.ranking import kendall_tau
-from surrogate_nb.regressors.curve import CurveSurrogate, budget_curves_from_table, curve_benchmark
+from surrogate_nb.regressors import SurrogateBenchmark
+from surrogate_nb.regressors.curve import CurveSurrogate, budget_curves_from_table
 
 SMALL = {"n_members": 2, "n_estimators": 80, "learning_rate": 0.1}
 DS, M = "cifar10", "valid_acc"
@@ -42,7 +43,7 @@ def split(nb101_table):
 
 @pytest.fixture(scope="module")
 def bench(nb101_table, split):
-    return curve_benchmark(
+    return SurrogateBenchmark.from_curves(
         nb101_table, DS, M, rng=np.random.default_rng(0), params=SMALL, cells=split[0]
     )
 

@@ -8,14 +8,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from surrogate_nb.darts_network import (
-    AuxiliaryHeadCIFAR,
-    Cell,
-    FactorizedReduce,
-    NetworkCIFAR,
-    build_darts_network,
-    drop_path,
-)
 from surrogate_nb.errors import InvalidValueError, UnknownKeyError
 from surrogate_nb.network import build_network, count_flops, count_params
 from surrogate_nb.space import DARTS, Genome
@@ -26,6 +18,14 @@ from surrogate_nb.space.darts_cost import (
     check_layout,
     network_costs,
     reduction_cells,
+)
+from surrogate_nb.space.darts_network import (
+    AuxiliaryHeadCIFAR,
+    Cell,
+    FactorizedReduce,
+    NetworkCIFAR,
+    build_darts_network,
+    drop_path,
 )
 from surrogate_nb.space.darts_presets import PRESETS, DartsNetworkPreset, get_preset
 from tests.space.test_darts import DARTS_V2

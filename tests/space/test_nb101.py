@@ -29,7 +29,7 @@ def chain(*ops: str) -> Cell:
 
 def test_registered_and_sized(nb101_index):
     assert get_space("nb101") is NB101
-    assert NB101.size == NUM_CELLS == len(nb101_index.hashes) == 423_624
+    assert NB101.size == NUM_CELLS == len(nb101_index.hashes) == len(NB101) == 423_624
     assert np.all(nb101_index.hashes[:-1] < nb101_index.hashes[1:])  # sorted, distinct
 
 

@@ -141,7 +141,13 @@ def test_errors_survive_pickling():
 def test_space_interface():
     rng = np.random.default_rng(0)
     space = get_space("nb201")
-    assert space is NB201 and space.size == NUM_ARCHS
+    assert space is NB201 and space.size == NUM_ARCHS == len(space)
+
+    class Unsized(type(NB201)):
+        size = None
+
+    with pytest.raises(TypeError, match="no finite size"):
+        len(Unsized())
     a = space.sample(rng)
     neighbours = space.neighbours(a)
     assert len(neighbours) == 6 * 4 and a not in neighbours

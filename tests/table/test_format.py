@@ -82,8 +82,8 @@ def test_rows_sorted_and_nan_gap_preserved(table):
     assert b.query_with_count(21, "toy-a", "valid_acc", epoch=0)[1] == 2
     # missing cell: NaN, count 0
     assert b.query_with_count(1, "toy-a", "valid_acc")[1] == 0
-    with pytest.warns(DeprecationWarning, match="query_with_count"):  # the old spelling works
-        assert b.query(1, "toy-a", "valid_acc", return_count=True)[1] == 0
+    with pytest.raises(TypeError, match="return_count"):  # the old spelling is gone (issue 23)
+        b.query(1, "toy-a", "valid_acc", return_count=True)
     assert np.isnan(b.cost(21, "toy-a")["flops_m"])
 
 

@@ -103,4 +103,4 @@ def test_wide_run_columns_become_those_seeds(tmp_path):
     assert [b.query(c, "ds", "valid_acc", seed=1) for c in (4, 8, 15)] == [10.0, 20.0, 30.0]
     assert [b.query(c, "ds", "valid_acc", seed=3) for c in (4, 8)] == [11.0, 21.0]
     assert np.isnan(b.query(15, "ds", "valid_acc", seed=3))
-    assert b.query(15, "ds", "valid_acc", return_count=True) == (30.0, 1)
+    assert b.query_with_count(15, "ds", "valid_acc") == (30.0, 1)

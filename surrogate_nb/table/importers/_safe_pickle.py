@@ -25,7 +25,7 @@ def _numpy_global(name: str) -> Any:
     try:
         from numpy._core import multiarray
     except ImportError:  # numpy 1.x
-        from numpy.core import multiarray
+        from numpy.core import multiarray  # type: ignore[no-redef]
     table = {
         "scalar": multiarray.scalar,
         "_reconstruct": multiarray._reconstruct,

@@ -43,6 +43,7 @@ import numpy as np
 from surrogate_nb.errors import InvalidArchError, TableFormatError
 from surrogate_nb.space.nb101 import BUDGETS, NB101, NUM_CELLS, Cell
 from surrogate_nb.table._format import write_table
+from surrogate_nb.table._types import TrialRecord
 
 #: Seed of a run whose NB-101 repeat index is unknown (column JSON exports).
 UNKNOWN_RUN_SEED = -2
@@ -279,7 +280,7 @@ def import_nb101_tfrecord(
     if not budgets:
         raise TableFormatError(f"{source}: no records")
 
-    def trials() -> Iterator[dict[str, Any]]:
+    def trials() -> Iterator[TrialRecord]:
         for epochs, b in sorted(budgets.items()):
             for i in np.flatnonzero(b.filled):
                 for r in range(int(b.filled[i])):
@@ -385,7 +386,7 @@ def import_nb101_json(
     except InvalidArchError as exc:
         raise TableFormatError(f"{source}: {exc}") from None
 
-    def trials() -> Iterator[dict[str, Any]]:
+    def trials() -> Iterator[TrialRecord]:
         for e in budgets:
             acc = cols[f"{e}_final_validation_accuracy"]
             for row in range(n):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from surrogate_nb.space.nb101 import OPS, Cell
+from surrogate_nb.space.nb101_cell import Cell
 from surrogate_nb.space.nb101_cost import (
     CELLS_PER_STACK,
     NUM_STACKS,
     STEM_CHANNELS,
     vertex_channels,
 )
+from surrogate_nb.space.nb101_index import OPS
 
 BN_MOMENTUM = 1 - 0.997
 BN_EPS = 1e-5

@@ -124,9 +124,10 @@ def demo_cmd(
 ) -> None:
     """Run the end-to-end demo and write OUT/report.md (headline plot first).
 
-    Takes about DEMO_TIME on an idle 2-core CPU (--quick: about QUICK_TIME), longer on a busy
-    machine. Progress goes to stderr: bars on a terminal, plain lines otherwise (one per step,
-    and one at least every 30 s while a step runs).
+    Costs 3.4 CPU-minutes: ~2.5 min on an idle 2-core CPU,
+    12 min measured on a shared one at load 12.
+    Progress goes to stderr: bars on a terminal, else plain lines
+    (one per step, and one at least every 30 s while a step runs).
     """
     with _DemoProgress() as progress:
         progress.stage("starting", "loading libraries (torch, LightGBM, ...)")

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -151,6 +153,20 @@ class BaseRegressor(ABC):
         return {}
 
 
+#: Rows per prediction thread: a batch of fewer rows is predicted on the calling thread.
+ROWS_PER_THREAD = 2048
+
+
+def prediction_threads(rows: int) -> int:
+    """Threads for predicting `rows` rows: one per `ROWS_PER_THREAD` rows, at most one per CPU
+    this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, rows // ROWS_PER_THREAD))
+
+
 def bootstrap_members(n: int, n_members: int, seed: int) -> list[tuple[int, np.ndarray]]:
     """Per member: (seed, bootstrap row indices of length n), all drawn from one seed."""
     rng = np.random.default_rng(seed)
@@ -165,9 +181,14 @@ class BaggedTrees(BaseRegressor):
     """A bagged ensemble of boosters: each member trains on its own bootstrap sample and seed;
     the prediction is the members' mean and their spread (sample std) the model uncertainty.
 
-    Subclasses give the library calls: `_train_member`, `_member_predict`, `_load_member`,
-    ``_member_suffix`` and a ``save_model(path)`` method on their boosters. They must have
-    ``n_members`` and ``random_state`` among their `__init__` arguments.
+    Subclasses give the library calls: `_train_member`, `_member_predict` (single-threaded: the
+    library's own thread pool is not used), `_load_member`, ``_member_suffix`` and a
+    ``save_model(path)`` method on their boosters. They must have ``n_members`` and
+    ``random_state`` among their `__init__` arguments.
+
+    A large batch is split into row blocks predicted on `prediction_threads` Python threads
+    (the libraries release the GIL while they predict); no OpenMP pool is started, so a forked
+    worker process can still predict.
     """
 
     _member_suffix: ClassVar[str]
@@ -185,8 +206,20 @@ class BaggedTrees(BaseRegressor):
         members = bootstrap_members(len(y), int(self.n_members), seed_from(self.random_state))
         self.boosters_ = [self._train_member(X[rows], y[rows], seed) for seed, rows in members]
 
+    def _predict_block(self, X: np.ndarray) -> np.ndarray:
+        return np.stack([self._member_predict(b, X) for b in self.boosters_]).astype(np.float64)
+
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        preds = np.stack([self._member_predict(b, X) for b in self.boosters_]).astype(np.float64)
+        threads = prediction_threads(len(X))
+        if threads == 1:
+            preds = self._predict_block(X)
+        else:
+            cut = np.linspace(0, len(X), threads + 1).astype(int)
+            with ThreadPoolExecutor(threads) as pool:
+                blocks = pool.map(
+                    lambda k: self._predict_block(X[cut[k] : cut[k + 1]]), range(threads)
+                )
+                preds = np.concatenate(list(blocks), axis=1)
         return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
 
     def _save(self, directory: Path) -> list[str]:

@@ -375,7 +375,7 @@ class Surrogate:
                 "this Surrogate is not fitted yet; call fit(archs, y, rng=...) or Surrogate.load"
             )
 
-    def _predict_t(self, archs: object) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_t(self, archs: object, memoise: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(mean, calibrated std) in the transformed space, from a memo of every cell.
 
         The model is deterministic once fitted, so the first call predicts every cell of the
@@ -391,6 +391,9 @@ class Surrogate:
             mt, st = self.regressor_.predict(self._X(self._indices(archs)))
             return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         memo = self.__dict__.get("_memo")
+        if (memo is None or memo[0] is not self.regressor_) and not memoise:
+            mt, st = self.regressor_.predict(self._X(self._indices(archs)))
+            return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
         if (memo is None or memo[0] is not self.regressor_) and (space.cardinality > _MEMO_AT_ONCE):
             calls = self.__dict__.get("_direct_calls", 0)
             idx = self._indices(archs)
@@ -435,13 +438,16 @@ class Surrogate:
             self._build_memo()
         return self
 
-    def predict(self, archs: object) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, archs: object, *, memoise: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) float64 arrays (n,) for `archs`, in the units of the fitted y.
+
+        ``memoise=False``: a one-off prediction (a study's held-out cells) is computed for these
+        cells only, without building the memo of the space (a memo that exists is used).
 
         Raises:
             NotFittedError: before `fit`.
         """
-        mt, st = self._predict_t(archs)
+        mt, st = self._predict_t(archs, memoise)
         return _inverse(mt, self.transform_), _slope(mt, self.transform_) * st
 
     def sample(self, archs: object, rng: np.random.Generator) -> np.ndarray:

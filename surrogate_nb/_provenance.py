@@ -7,8 +7,6 @@ manifests) records the same facts the same way.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata as _md
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,8 @@ MODEL_LIBRARIES: tuple[str, ...] = (
 
 def git_commit() -> str | None:
     """HEAD of the git checkout this package runs from; None for an installed copy."""
+    import subprocess  # here, not at the top: `import surrogate_nb` (and `snb --help`) stays quick
+
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -47,6 +47,8 @@ def software_info() -> dict[str, Any]:
 
 def library_versions(dists: tuple[str, ...] = MODEL_LIBRARIES) -> dict[str, str]:
     """Installed versions of `dists` (those not installed are left out)."""
+    import importlib.metadata as _md  # ~70 ms: imported when a manifest is written
+
     out = {}
     for dist in dists:
         with contextlib.suppress(_md.PackageNotFoundError):

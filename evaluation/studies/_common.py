@@ -38,9 +38,14 @@ def fit_predict(
     test_idx: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a copy of `prototype` on (train cells, labels); predict the test cells: (mean, std)."""
+    """Fit a copy of `prototype` on (train cells, labels); predict the test cells: (mean, std).
+    The model is used once, so only the test cells are predicted (no memo of the space)."""
     model = fit_copy(prototype, train_idx, y_train, rng=rng)
-    mean, std = model.predict(np.asarray(test_idx, np.int64))
+    test = np.asarray(test_idx, np.int64)
+    if isinstance(model, Surrogate):
+        mean, std = model.predict(test, memoise=False)
+    else:
+        mean, std = model.predict(test)
     return np.asarray(mean, np.float64), np.asarray(std, np.float64)
 
 

@@ -7,8 +7,10 @@ they average, the NATS flops/params fix, the ``comment`` key, the text format).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections import OrderedDict
 from typing import Any, TextIO
 
 import numpy as np
@@ -25,6 +27,7 @@ from surrogate_nb.compat._records import (
     sources_of,
 )
 from surrogate_nb.space import NUM_ARCHS, Arch
+from surrogate_nb.space.nb201 import arch_strings
 from surrogate_nb.table import Benchmark
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -34,6 +37,10 @@ _GROUPS = {  # official dataset -> [(key prefix, set name)] that get_more_info r
     "cifar10": [("test", "ori-test")],
 }
 _DEFAULT_GROUPS = [("valid", "x-valid"), ("test", "x-test"), ("valtest", "ori-test")]
+#: Record views a facade keeps, most recently used first ((cell, hp, datasets) each; a view
+#: holds its answers once computed, so a repeated query is a few dict lookups). Bounded: one
+#: view is a few kB, all 15,625 cells x 2 hps x 4 datasets would be ~1 GB.
+CACHED_VIEWS = 4096
 
 
 class MoreInfo(dict):
@@ -104,8 +111,11 @@ class TopologyAPI:
         self.filename = os.path.basename(str(benchmark.path))
         self._sources: dict[str, Source] = sources_of(benchmark)
         self._store = TrialStore(benchmark)
-        self.meta_archs = [str(Arch.from_index(i)) for i in range(NUM_ARCHS)]
-        self.archstr2index = {s: i for i, s in enumerate(self.meta_archs)}
+        self.meta_archs = list(arch_strings())
+        self.archstr2index = _archstr2index().copy()
+        self._views: OrderedDict[tuple[int, str, tuple[str, ...] | None], ArchResults] = (
+            OrderedDict()
+        )
         self._avaliable_hps = {hp for d in benchmark.datasets() for hp in benchmark.hps(d)}
         self._evaluated: np.ndarray | None = None
         self._used_time = 0.0
@@ -218,10 +228,16 @@ class TopologyAPI:
         return hp if hp in self.benchmark.hps(dataset) else None
 
     def _results(self, index: int, hp: Any, datasets: list[str] | None = None) -> ArchResults:
+        """The record view of a cell (kept: the last `CACHED_VIEWS` asked are reused)."""
         hp = self._hp(hp)
+        key = (index, hp, None if datasets is None else tuple(datasets))
+        ar = self._views.get(key)
+        if ar is not None:
+            self._views.move_to_end(key)
+            return ar
         if hp not in self._avaliable_hps:
             raise CompatKeyError("hp", hp, self.avaliable_hps, f"in table {self.benchmark.path}")
-        return cell_results(
+        ar = cell_results(
             self._store,
             self._sources,
             index,
@@ -232,6 +248,10 @@ class TopologyAPI:
             numpy_mean=self._numpy_mean,
             draw=lambda n: int(self.rng.integers(n)),
         )
+        self._views[key] = ar
+        if len(self._views) > CACHED_VIEWS:
+            self._views.popitem(last=False)
+        return ar
 
     def _dataset_results(self, index: int, dataset: str, hp: Any) -> ArchResults:
         self._source(dataset)
@@ -525,6 +545,11 @@ class TopologyAPI:
 
     def reload(self, archive_root: str | None = None, index: int | None = None) -> None:
         """No-op: the whole table is available from the start."""
+
+
+@functools.cache
+def _archstr2index() -> dict[str, int]:
+    return {s: i for i, s in enumerate(arch_strings())}
 
 
 def _cell_means(cells: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ Which table columns feed which official set is decided by `sources_of`:
 
 from __future__ import annotations
 
+import math
 import random as _random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ def _f(x: Any) -> float | None:
     if x is None:
         return None
     x = float(x)
-    return x if np.isfinite(x) else None
+    return x if math.isfinite(x) else None
 
 
 def _sum(values: np.ndarray) -> float:
@@ -176,7 +177,8 @@ class ResultsCount:
 
     ``get_train`` / ``get_eval`` / ``get_times`` / ``get_latency`` answer as the official methods;
     the per-epoch dicts (``train_acc1es``, ``eval_acc1es`` keyed ``"<set>@<epoch>"``, ...) hold
-    only what the table recorded.
+    only what the table recorded. Each (set, epoch) point is computed once and kept (a facade
+    keeps recently asked cells' views, so repeated queries are dict lookups).
     """
 
     def __init__(
@@ -200,6 +202,8 @@ class ResultsCount:
         lat = costs.get("latency_s")
         self.latency = None if lat is None else [lat]
         self.net_state_dict = None
+        #: (set, epoch) -> the point dict, or the message of its MissingDataError.
+        self._points: dict[tuple[str, int], dict[str, Any] | str] = {}
         self.eval_names = [
             s
             for s in EVAL_SETS
@@ -286,6 +290,19 @@ class ResultsCount:
         return None, None
 
     def _point(self, st: str, e: int) -> dict[str, Any]:
+        """The shared (cached) point dict; callers that hand it out copy it."""
+        point = self._points.get((st, e))
+        if point is None:
+            try:
+                point = self._compute_point(st, e)
+            except MissingDataError as exc:
+                point = str(exc)
+            self._points[(st, e)] = point
+        if isinstance(point, str):
+            raise MissingDataError(point)
+        return point
+
+    def _compute_point(self, st: str, e: int) -> dict[str, Any]:
         loss = self._curves.get((st, "loss"))
         acc = self._curves.get((st, "acc"))
         loss = None if loss is None else _f(loss[e])
@@ -299,7 +316,7 @@ class ResultsCount:
 
     def get_train(self, iepoch: int | None = None) -> dict[str, Any]:
         """``{"iepoch", "loss", "accuracy", "cur_time", "all_time"}`` on the training set."""
-        return self._point("train", self._epoch(iepoch))
+        return dict(self._point("train", self._epoch(iepoch)))
 
     def get_eval(self, name: str, iepoch: int | None = None) -> dict[str, Any]:
         """The same keys on eval set ``name`` (``"valid"`` means ``"x-valid"``)."""
@@ -310,7 +327,7 @@ class ResultsCount:
                 f"{self.dataset} seed {self.seed} records no {name!r} set; it holds "
                 f"{self.eval_names}"
             )
-        return self._point(name, e)
+        return dict(self._point(name, e))
 
     def get_times(self) -> dict[str, float | None]:
         """``T-train@epoch`` / ``@total`` and ``T-<set>@epoch`` / ``@total`` per eval set."""
@@ -376,6 +393,9 @@ class ArchResults:
         self._legacy_fix = legacy_fix
         self._numpy_mean = numpy_mean
         self._draw = draw or (lambda n: _random.randrange(n))
+        #: (dataset, setname, iepoch) -> seed-mean dict, or the message of its MissingDataError.
+        self._means: dict[tuple[str, str, int | None], dict[str, Any] | str] = {}
+        self._epochs: dict[str | None, int] = {}
 
     def __repr__(self) -> str:
         return (
@@ -413,11 +433,14 @@ class ArchResults:
         )
 
     def get_total_epoch(self, dataset: str | None = None) -> int:
+        if dataset in self._epochs:
+            return self._epochs[dataset]
         names = self.get_dataset_names() if dataset is None else [dataset]
         epochs = {self.all_results[(d, s)].epochs for d in names for s in self._seeds(d)}
         if len(epochs) != 1:
             raise CompatValueError(f"trials of cell {self.arch_index} differ in epochs: {epochs}")
-        return epochs.pop()
+        self._epochs[dataset] = epochs.pop()
+        return self._epochs[dataset]
 
     def get_latency(self, dataset: str) -> float:
         """Mean latency over the seeds; `CompatValueError` when a seed has none (as official)."""
@@ -437,6 +460,32 @@ class ArchResults:
         if self._legacy_fix and len(vals) == len(values) > 1 and inconsistent and 888 in seeds:
             return vals[seeds.index(888)]  # nats_bench 1.6+: the 888 run's value
         return _mean(vals, self._numpy_mean)
+
+    def _seed_mean(
+        self,
+        dataset: str,
+        setname: str,
+        iepoch: int | None,
+        seeds: list[int],
+        one: Callable[[ResultsCount], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Mean over the seeds that record ``setname`` at ``iepoch`` (per key, Nones left out)."""
+        infos, missing = [], None
+        for s in seeds:
+            try:
+                infos.append(one(self.all_results[(dataset, s)]))
+            except MissingDataError as e:
+                missing = e
+        if not infos and dataset in self._aggregates:
+            return one(self._aggregates[dataset])
+        if not infos:
+            raise missing or MissingDataError(f"{dataset}: no {setname} values")
+        out: dict[str, Any] = {}
+        for k in infos[0]:
+            vals = [i[k] for i in infos if i[k] is not None]
+            out[k] = _mean(vals, self._numpy_mean) if vals and k != "iepoch" else None
+        out["iepoch"] = infos[0]["iepoch"]
+        return out
 
     def get_compute_costs(self, dataset: str) -> dict[str, float | None]:
         """``flops``, ``params``, ``latency`` and the ``T-*`` times, means over the seeds."""
@@ -472,23 +521,22 @@ class ArchResults:
 
         if isinstance(is_random, bool) and is_random:
             return one(self.all_results[(dataset, seeds[self._draw(len(seeds))])])
+        if isinstance(is_random, bool) and not (
+            iepoch is None or isinstance(iepoch, (int, np.integer))
+        ):
+            return self._seed_mean(dataset, setname, iepoch, seeds, one)  # raises its error
         if isinstance(is_random, bool):
-            infos, missing = [], None
-            for s in seeds:
+            key = (dataset, setname, iepoch)
+            mean = self._means.get(key)
+            if mean is None:
                 try:
-                    infos.append(one(self.all_results[(dataset, s)]))
-                except MissingDataError as e:
-                    missing = e
-            if not infos and dataset in self._aggregates:
-                return one(self._aggregates[dataset])
-            if not infos:
-                raise missing or MissingDataError(f"{dataset}: no {setname} values")
-            out: dict[str, Any] = {}
-            for k in infos[0]:
-                vals = [i[k] for i in infos if i[k] is not None]
-                out[k] = _mean(vals, self._numpy_mean) if vals and k != "iepoch" else None
-            out["iepoch"] = infos[0]["iepoch"]
-            return out
+                    mean = self._seed_mean(dataset, setname, iepoch, seeds, one)
+                except MissingDataError as exc:
+                    mean = str(exc)
+                self._means[key] = mean
+            if isinstance(mean, str):
+                raise MissingDataError(mean)
+            return dict(mean)
         if isinstance(is_random, (int, np.integer)):
             if int(is_random) not in seeds:
                 raise CompatValueError(

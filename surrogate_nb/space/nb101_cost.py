@@ -117,22 +117,25 @@ def params_padded(adj: np.ndarray, ops: np.ndarray, num_classes: int = 10) -> np
     fan_in = np.maximum(feeds.sum(axis=1), 1)
     rank = np.cumsum(feeds, axis=1)
     total = np.full(n_cells, _conv_bn(3, 3, STEM_CHANNELS), np.int64)
+    from_input = a[:, 0, 1:out]
+    o = ops[:, 1:out]
     c_prev = STEM_CHANNELS
     for stack in range(NUM_STACKS):
         c = STEM_CHANNELS * 2**stack
+        # vertex channels depend on c only: once per stack, shared by its cells
+        share, extra = np.divmod(c, fan_in)
+        ch = np.zeros((n_cells, nv), np.int64)
+        ch[:, 1:out] = np.where(feeds > 0, share[:, None] + (rank <= extra[:, None]), 0)
+        for v in range(out - 1, 0, -1):
+            fed = a[:, v, v + 1 : out] * ch[:, v + 1 : out]
+            inner = fed.max(axis=1) if fed.shape[1] else np.zeros(n_cells, np.int64)
+            ch[:, v] = np.where(feeds[:, v - 1] > 0, ch[:, v], inner)
+        interior = ch[:, 1:out]
+        convs = np.where(o == 0, 9 * interior * interior + 2 * interior, 0)
+        convs += np.where(o == 1, interior * interior + 2 * interior, 0)
+        fixed = convs.sum(axis=1) + 2 * (from_input * interior).sum(axis=1)
+        projected = (from_input * interior).sum(axis=1)  # 1x1 projections of the cell input
         for _ in range(CELLS_PER_STACK):
-            share, extra = np.divmod(c, fan_in)
-            ch = np.zeros((n_cells, nv), np.int64)
-            ch[:, 1:out] = np.where(feeds > 0, share[:, None] + (rank <= extra[:, None]), 0)
-            for v in range(out - 1, 0, -1):
-                fed = a[:, v, v + 1 : out] * ch[:, v + 1 : out]
-                inner = fed.max(axis=1) if fed.shape[1] else np.zeros(n_cells, np.int64)
-                ch[:, v] = np.where(feeds[:, v - 1] > 0, ch[:, v], inner)
-            interior = ch[:, 1:out]
-            o = ops[:, 1:out]
-            p = a[:, 0, 1:out] * (c_prev * interior + 2 * interior)
-            p += np.where(o == 0, 9 * interior * interior + 2 * interior, 0)
-            p += np.where(o == 1, interior * interior + 2 * interior, 0)
-            total += p.sum(axis=1) + a[:, 0, out] * _conv_bn(1, c_prev, c)
+            total += c_prev * projected + fixed + a[:, 0, out] * _conv_bn(1, c_prev, c)
             c_prev = c
     return total + c_prev * num_classes + num_classes

@@ -53,20 +53,28 @@ def _path_names() -> list[str]:
     return names
 
 
-def _extend_maps() -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each op: (source ids, target ids) of appending that op to a path shorter than 5."""
-    maps = []
-    for o in range(3):
-        src, dst = [], []
-        for length in range(_MAX_LEN):
-            for num in range(3**length):
-                src.append(_OFFSETS[length] + num)
-                dst.append(_OFFSETS[length + 1] + 3 * num + o)
-        maps.append((np.asarray(src), np.asarray(dst)))
-    return maps
+def _path_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every input -> output route through increasing interior vertices (2**5 = 32 of them):
+    edges (32, 6, 2) as (from, to) pairs padded with (0, 0), interior vertices (32, 5) padded
+    with 0, and each route's number of interior vertices (32,)."""
+    routes = [c for k in range(_MAX_LEN + 1) for c in itertools.combinations(range(1, V - 1), k)]
+    edges = np.zeros((len(routes), _MAX_LEN + 1, 2), np.int64)
+    verts = np.zeros((len(routes), _MAX_LEN), np.int64)
+    for r, route in enumerate(routes):
+        hops = list(zip((0, *route), (*route, V - 1)))
+        edges[r, : len(hops)] = hops
+        verts[r, : len(route)] = route
+    return edges, verts, np.asarray([len(c) for c in routes], np.int64)
 
 
-_EXTEND = _extend_maps()
+_ROUTE_EDGES, _ROUTE_VERTS, _ROUTE_LEN = _path_table()
+#: Which of a route's 6 hop slots are real, and the base-3 weight of each of its vertices' op.
+_ROUTE_HOP = np.arange(_MAX_LEN + 1)[None, :] <= _ROUTE_LEN[:, None]
+_ROUTE_WEIGHT = np.where(
+    np.arange(_MAX_LEN)[None, :] < _ROUTE_LEN[:, None],
+    3 ** np.maximum(_ROUTE_LEN[:, None] - 1 - np.arange(_MAX_LEN)[None, :], 0),
+    0,
+)
 
 
 def padded_arrays(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +114,15 @@ def _onehot(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
 
 
 def _paths(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    """Path counts by op sequence: each of the 32 routes (`_path_table`) is a path when all its
+    edges exist; its id is the offset of its length + its ops read as a base-3 number."""
     n = len(adj)
-    P = np.zeros((V, n, N_PATHS), np.float32)
-    P[0, :, 0] = 1.0
-    for v in range(1, V):
-        Q = np.einsum("un,unp->np", adj[:, :v, v].T.astype(np.float32), P[:v])
-        if v == V - 1:
-            P[v] = Q
-            break
-        for o, (src, dst) in enumerate(_EXTEND):
-            sel = ops[:, v] == o
-            if sel.any():
-                P[v][np.ix_(sel, dst)] = Q[np.ix_(sel, src)]
-    return P[V - 1]
+    edge_on = adj.astype(bool)[:, _ROUTE_EDGES[..., 0], _ROUTE_EDGES[..., 1]]  # (n, 32, 6)
+    rows, routes = np.nonzero((edge_on | ~_ROUTE_HOP[None]).all(axis=2))
+    digits = ops[rows[:, None], _ROUTE_VERTS[routes]].astype(np.int64)  # (paths, 5)
+    ids = _OFFSETS[_ROUTE_LEN[routes]] + (digits * _ROUTE_WEIGHT[routes]).sum(axis=1)
+    counts = np.bincount(rows * N_PATHS + ids, minlength=n * N_PATHS)
+    return counts.reshape(n, N_PATHS).astype(np.float32)
 
 
 def _width(adj: np.ndarray, depth: np.ndarray) -> np.ndarray:

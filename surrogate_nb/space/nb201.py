@@ -25,6 +25,7 @@ from surrogate_nb.space.nb201_cell import (
     OPS,
     Arch,
     all_archs,
+    arch_strings,
     as_arch,
     as_indices,
     mutate_edge,

@@ -1,0 +1,46 @@
+"""Batched prediction: threaded row blocks give the single-thread answer; a one-off prediction
+builds no memo; the thread count follows the batch size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from surrogate_nb.regressors import LGBRegressor, Surrogate, XGBRegressor
+from surrogate_nb.regressors import base as base_mod
+
+
+def test_prediction_threads_follow_rows(monkeypatch):
+    monkeypatch.setattr(base_mod.os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    rows = base_mod.ROWS_PER_THREAD
+    assert base_mod.prediction_threads(rows - 1) == 1
+    assert base_mod.prediction_threads(2 * rows) == 2
+    assert base_mod.prediction_threads(100 * rows) == 3  # at most one per usable CPU
+
+
+@pytest.mark.parametrize("cls", [LGBRegressor, XGBRegressor])
+def test_threaded_blocks_equal_one_block(cls, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    y = X[:, 0] * 2 + rng.normal(size=300)
+    model = cls(n_members=3, n_estimators=30).fit(X, y)
+    whole = model._predict_block(X)
+    monkeypatch.setattr(base_mod, "ROWS_PER_THREAD", 50)
+    monkeypatch.setattr(base_mod.os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    assert base_mod.prediction_threads(len(X)) == 3
+    mean, std = model.predict(X)
+    np.testing.assert_array_equal(mean, whole.mean(0))
+    np.testing.assert_array_equal(std, whole.std(0, ddof=1))
+
+
+def test_one_off_prediction_builds_no_memo():
+    idx = np.arange(0, 15625, 97)
+    y = np.sin(idx / 500.0) * 5 + 80
+    s = Surrogate(LGBRegressor(n_members=2, n_estimators=20), calibrate=False)
+    s.fit(idx, y, rng=np.random.default_rng(0))
+    once = s.predict([5, 7, 11], memoise=False)
+    assert "_memo" not in s.__dict__
+    memo = s.predict([5, 7, 11])  # NB201: the first memoised prediction fills every cell
+    assert s.__dict__["_memo"][1].shape == (15625,)
+    np.testing.assert_array_equal(once[0], memo[0])
+    np.testing.assert_array_equal(once[1], memo[1])

@@ -134,6 +134,12 @@ def check_output(root: str | os.PathLike, kind: str, *, option: str = "--out") -
             f"{option} {root} holds {what}; refusing to replace it with {article} {kind} "
             f"(choose another {option} or remove it)"
         )
+    _check_parent(root, option)
+    return root
+
+
+def _check_parent(root: Path, option: str) -> None:
+    """The nearest existing folder above ``root`` is a folder this process may write in."""
     parent = root.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -141,7 +147,6 @@ def check_output(root: str | os.PathLike, kind: str, *, option: str = "--out") -
         raise OutputError(f"{option} {root}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"{option} {root}: cannot write in {parent} (permission denied)")
-    return root
 
 
 # ---- one writer per output ---------------------------------------------------------------------
@@ -166,6 +171,7 @@ def writer_lock(root: str | os.PathLike, *, option: str = "--out") -> Iterator[N
     import fcntl
 
     root = Path(root)
+    _check_parent(root, option)
     root.parent.mkdir(parents=True, exist_ok=True)
     lock = str(_lock_path(root).absolute())
     held = _LOCKS.get(lock)

@@ -213,6 +213,12 @@ def build_command(
         "ledger": result.ledger,
     }
     console.print_json(json.dumps(summary))
+    if result.failed:
+        first = next(iter(result.errors.values()), "")
+        first = (str(first).strip().splitlines() or ["?"])[0]
+        err_console.print(
+            f"{result.failed} trial(s) failed; the first: {first}", highlight=False, soft_wrap=True
+        )
     if result.table is None:
         err_console.print(
             "table not written yet: trials remain (other shards, --max-units, or failures; "

@@ -30,6 +30,7 @@ def make_surrogate(model: str, tune_trials: int = 0, space: str = "nb201"):
 
 @app.command("fit")
 def fit_cmd(
+    ctx: typer.Context,
     table: Path = typer.Argument(..., help="Table directory (see `snb import`)."),
     dataset: str = typer.Option(
         ..., "--dataset", "-d", help="Dataset setting, e.g. cifar10-valid."
@@ -79,10 +80,13 @@ def fit_cmd(
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
 
+    from surrogate_nb._atomic import check_output, writer_lock
     from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.regressors import fit_from_table
     from surrogate_nb.table import Benchmark
 
+    ctx.with_resource(writer_lock(out))  # one writer per --out, held until the command ends
+    check_output(out, "model")  # before the fit: a table or a file there is refused now
     prototype = make_surrogate(model, tune_trials=tune)
     b = Benchmark.open(table)
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import TableFormatError, UnknownKeyError
+from surrogate_nb.errors import InvalidValueError, TableFormatError, UnknownKeyError
 from surrogate_nb.space import Arch, SearchSpace, get_space
 from surrogate_nb.table._format import (
     COST_COLUMNS,
@@ -422,7 +422,7 @@ class Benchmark:
     ) -> tuple[Any, float]:
         """The best cell by a metric (mean over seeds unless ``seed``), as ``(cell, value)``."""
         if mode not in ("max", "min"):
-            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+            raise InvalidValueError(f"mode must be 'max' or 'min', got {mode!r}")
         idx, y = self.to_xy(dataset, metric, hp=hp, seed=seed, epoch=epoch)
         if idx.size == 0:
             raise UnknownKeyError(

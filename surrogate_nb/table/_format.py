@@ -66,6 +66,8 @@ _ROWS_PER_SPILL = 4096
 #: Largest curve length (epochs) and number of seeds a setting may declare.
 MAX_EPOCHS = 10_000
 MAX_SEEDS = 10_000
+#: Most (dataset, hp) settings, so data files, one table holds (NB201 has 4 x 2, NATS 3 x 2).
+MAX_SETTINGS = 256
 #: Environment variable that turns the first-read sha256 check off ("off" / "0").
 CHECKSUMS_ENV = "SNB_CHECKSUMS"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -649,6 +651,11 @@ def _write_into(
             key = (str(trial["dataset"]), str(trial["hp"]))
             buf = buffers.get(key)
             if buf is None:
+                if len(buffers) >= MAX_SETTINGS:
+                    raise TableFormatError(
+                        f"more than {MAX_SETTINGS} (dataset, hp) settings (one data file each; "
+                        f"the {MAX_SETTINGS + 1}th is {key}): a table holds at most {MAX_SETTINGS}"
+                    )
                 T = int(trial.get("epochs") or len(next(iter(trial["curves"].values()))))
                 buf = _SettingBuffer(*key, T, tmp / f".spill-{len(buffers)}.parquet", n_cells)
                 buffers[key] = buf

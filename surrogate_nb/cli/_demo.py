@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -52,6 +53,7 @@ def demo_cmd(
     """Run the end-to-end demo and write OUT/report.md (headline plot first)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from surrogate_nb.cli._progress import Reporter, is_terminal
     from surrogate_nb.cli._surrogate import make_surrogate
     from surrogate_nb.evaluation.demo import DemoConfig, demo_surrogate, run_demo
 
@@ -70,6 +72,11 @@ def demo_cmd(
         csv = nb201_csv or (NB201_CSV if NB201_CSV.is_file() else None)
         settings["nb201_csv"] = csv
     cfg = DemoConfig.quick(**settings) if quick else DemoConfig.full(**settings)
+    if not is_terminal():  # a log file or pipe: plain lines, one at least every 30 s
+        with Reporter("demo") as plain:
+            summary = run_demo(cfg, on_event=partial(_plain_event, plain))
+        _wrote(out, summary)
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -100,6 +107,20 @@ def demo_cmd(
                     )
 
         summary = run_demo(cfg, on_event=on_event)
+    _wrote(out, summary)
+
+
+def _plain_event(reporter, kind: str, payload) -> None:
+    """`run_demo`'s events as plain progress lines (`Reporter` adds the 30 s heartbeat)."""
+    if kind == "stage":
+        reporter.stage(f"{payload['name']}: {payload['detail']}")
+    elif kind == "build":
+        reporter.update(payload.done + payload.failed, payload.total, "live build trials")
+    elif kind == "done":
+        reporter.stage(f"{payload['name']} done ({payload['seconds']:.0f} s)")
+
+
+def _wrote(out: Path, summary) -> None:
     console.print(
         f"wrote [bold]{out / 'report.md'}[/]: {summary.cells:,} cells of "
         f"{summary.dataset} (hp {summary.hp}), seed-to-seed Kendall τ "

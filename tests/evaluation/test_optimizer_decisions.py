@@ -59,6 +59,38 @@ def test_hyperband_promotes_the_best_third_of_a_rung():
     assert {e for _, e in third} == {9}
 
 
+def test_hyperband_brackets_run_from_most_to_least_aggressive_then_repeat():
+    """Bracket s starts ceil((s_max + 1) / (s + 1) * eta**s) cells at T * eta**-s epochs; the
+    brackets go s_max, s_max - 1, ..., 0, then s_max again."""
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=9)  # s_max 2
+    rng = np.random.default_rng(0)
+    starts = []
+    for _ in range(4):
+        hb._start_bracket(rng)
+        s, _ = hb.rung_
+        starts.append((s, len(hb.todo_), hb.todo_[0][1]))
+    assert starts == [(2, 9, 1), (1, 5, 3), (0, 3, 9), (2, 9, 1)]
+
+
+def test_hyperband_keeps_one_cell_of_a_rung_smaller_than_eta():
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=9)
+    rng = np.random.default_rng(0)
+    hb.rung_ = (2, 0)
+    a, b = NB201.from_index(10), NB201.from_index(20)
+    hb.results_ = [(a, 50.0), (b, 60.0)]  # 2 // 3 == 0: still one goes on
+    hb._promote(rng)
+    assert hb.todo_ == [(b, 3)] and hb.rung_ == (2, 1)
+
+
+def test_hyperband_without_a_curve_length_uses_one_epoch():
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=None)
+    assert (hb.T_, hb.s_max_) == (1, 0)
+    assert hb.ask_fidelity(np.random.default_rng(0))[1] == 1
+
+
 class _Table:
     """A benchmark with known values per (cell, epochs) and 1 s per epoch."""
 

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.errors import InvalidValueError, SurrogateNBError
 from surrogate_nb.space import NB201, SearchSpace
 from surrogate_nb.table import BenchmarkLike, Costs
 
@@ -395,7 +395,6 @@ def check_run_limits(
     Raises:
         InvalidValueError: naming the value and the allowed range.
     """
-    from surrogate_nb.errors import InvalidValueError
 
     def is_int(v: object) -> bool:
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)

@@ -45,6 +45,8 @@ import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, TableFormatError
 from surrogate_nb.space.nb101 import BUDGETS, NB101, NUM_CELLS, Cell, from_padded
+from surrogate_nb.space.nb101_cost import params_padded
+from surrogate_nb.space.nb101_encodings import padded_arrays
 from surrogate_nb.table._format import write_table
 
 #: Seed of a run whose NB-101 repeat index is unknown (column JSON exports).
@@ -456,9 +458,6 @@ def import_nb101_json(
             unknown hash, a value out of range, a graph that is not a cell or not its key;
             nothing is written then.
     """
-    from surrogate_nb.space.nb101_cost import params_padded
-    from surrogate_nb.space.nb101_encodings import padded_arrays
-
     source = Path(source)
     try:
         data = json.loads(source.read_text())

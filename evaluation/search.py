@@ -22,6 +22,7 @@ from surrogate_nb.evaluation.optimizers import (
     BaseOptimizer,
     CellPool,
     Trajectory,
+    check_run_limits,
     labelled,
 )
 from surrogate_nb.evaluation.report import PALETTE, mean_band, pyplot
@@ -113,8 +114,7 @@ def search(
     """
     if not isinstance(runs, int) or runs < 1:
         raise InvalidValueError(f"runs must be an integer >= 1, got {runs!r}")
-    if not budget_s > 0:
-        raise InvalidValueError(f"budget must be > 0 simulated seconds, got {budget_s!r}")
+    check_run_limits(budget_s, run_kwargs.get("cost_epochs"), run_kwargs.get("max_evals"))
     instances = labelled(optimizers)
     space = benchmark.space
     if pool is None and hasattr(benchmark, "present"):

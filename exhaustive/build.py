@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from surrogate_nb import ranking
+from surrogate_nb._atomic import check_output
 from surrogate_nb._provenance import git_commit
 from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
@@ -291,6 +292,64 @@ def check_engine(engine: str, space: str) -> None:
         )
 
 
+#: Training engines of `train_unit`.
+ENGINES = ("fast", "reference")
+#: Torch device types a build trains on.
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+def check_device(device: str, *, here: bool = True) -> None:
+    """Refuse a device a build cannot train on, before the first trial.
+
+    Args:
+        device: a torch device string ("cpu", "cuda", "cuda:1", "mps").
+        here: also check that this machine has it (False for Ray workers elsewhere).
+
+    Raises:
+        BuildError: not a device string of `DEVICE_TYPES`, or (``here``) not present.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in DEVICE_TYPES:
+        raise BuildError(
+            f"--device {device!r} is not a device a build trains on; use cpu, cuda, cuda:N or mps"
+        )
+    if not here or dev.type == "cpu":
+        return
+    if dev.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= n:
+            raise BuildError(
+                f"--device {device!r}: this machine has {n} CUDA device(s)"
+                + ("" if n else " (use --device cpu, or a GPU machine)")
+            )
+    elif not torch.backends.mps.is_available():
+        raise BuildError(f"--device {device!r}: MPS is not available on this machine")
+
+
+def check_plan(plan: BuildPlan, *, local: bool = True) -> None:
+    """Every option of a build checked before any data is loaded or trial trained: engine,
+    fuse, device (present here when ``local``), group size, and the output path (`check_output`).
+
+    Raises:
+        BuildError: a bad engine, fuse, device or group size.
+        OutputError: ``plan.out`` holds something other than a table or cannot be written.
+    """
+    if plan.engine not in ENGINES:
+        raise BuildError(f"--engine must be 'fast' or 'reference', got {plan.engine!r}")
+    if plan.fuse not in ("auto", "yes", "no"):
+        raise BuildError(f"--fuse must be 'auto', 'yes' or 'no', got {plan.fuse!r}")
+    if not isinstance(plan.group_cells, int) or plan.group_cells < 1:
+        raise BuildError(f"--group-cells must be an integer >= 1, got {plan.group_cells!r}")
+    check_engine(plan.engine, plan.space)
+    check_device(plan.device, here=local)
+    check_output(plan.out, "table")
+
+
 class LocalBackend:
     """Trains units one after the other in this process."""
 
@@ -461,7 +520,7 @@ def run_build(
         BuildError: inconsistent ledger, bad cells/shard, an engine the space cannot use.
     """
     space = plan.search_space
-    check_engine(plan.engine, plan.space)
+    check_plan(plan, local=backend is None or isinstance(backend, LocalBackend))
     cells, mine, mapping = plan_cells(plan)
     extra: list[int] = []
     if only_cells is not None:
@@ -520,7 +579,8 @@ def run_build(
             units = units[:max_units]
         ledger.start_heartbeat()
         t0 = time.time()
-        trained = 0
+        trained = failed_now = 0
+        first_error = ""
         if on_progress is not None:  # before the first unit: what is done, what is left
             c = ledger.counts(my_keys)
             on_progress(Progress(c["done"], c["failed"], len(my_keys), 0, 0.0, None, 0.0))
@@ -534,6 +594,8 @@ def run_build(
         for unit, result in backend.run(feed(), data, cfg):
             keys = [(plan.dataset, hp, s, c) for c, s in unit]
             if isinstance(result, BaseException):
+                failed_now += len(keys)
+                first_error = first_error or f"{type(result).__name__}: {result}"
                 ledger.fail(
                     keys,
                     f"{type(result).__name__}: {result}\n"
@@ -559,6 +621,12 @@ def run_build(
                     )
                 )
         ledger.stop_heartbeat()
+        if failed_now and not trained:
+            first = (first_error.strip().splitlines() or ["?"])[0]
+            raise BuildError(
+                f"every trial of this run failed ({failed_now}); the first: {first}. The ledger "
+                f"{ledger.path} records them: fix the cause, then re-run with --retry-failed"
+            )
         counts = ledger.counts()
         table = None
         finished = counts["pending"] == 0 and counts["running"] == 0

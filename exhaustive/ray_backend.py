@@ -10,8 +10,10 @@ Ray is an optional extra (``pip install -e ".[ray]"``); importing this module do
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.build import Unit, train_unit
@@ -27,6 +29,50 @@ def _ray():
             "the Ray backend needs ray: pip install -e '.[ray]' (or drop --ray-address)"
         ) from None
     return ray
+
+
+#: What to set when a connection fails: `ray start` (Ray >= 2.5x) turns token authentication
+#: on when a token exists (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``,
+#: which a local ``ray.init()`` creates) and ``RAY_AUTH_MODE`` is unset.
+AUTH_HINT = (
+    "If the cluster was started with `ray start --head` and uses token authentication, this "
+    "machine needs the cluster's token: export RAY_AUTH_MODE=token and RAY_AUTH_TOKEN=<the "
+    "head's `ray get-auth-token`> (or copy the head's ~/.ray/auth_token here); a cluster "
+    "started with RAY_AUTH_MODE=disabled needs RAY_AUTH_MODE=disabled here too"
+)
+
+
+def _token_available() -> bool:
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if path:
+        return Path(path).is_file()
+    return (Path.home() / ".ray" / "auth_token").is_file()
+
+
+def match_ray_start_auth() -> bool:
+    """Decide token authentication for a client as `ray start --head` decides it for the head:
+    on when ``RAY_AUTH_MODE`` is unset and a token is available here (an explicit
+    ``RAY_AUTH_MODE`` is respected). Without this, a client of a `ray start` head on the same
+    machine fails with "Authentication token is missing".
+
+    Returns:
+        Whether token authentication is on for this process.
+    """
+    mode = os.environ.get("RAY_AUTH_MODE")
+    if mode is not None:
+        return mode.lower() == "token"
+    if not _token_available():
+        return False
+    try:  # Ray's own rule, which also refreshes its cached config
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # an older or newer Ray: set the mode ourselves
+        os.environ["RAY_AUTH_MODE"] = "token"
+        return True
+    return bool(maybe_enable_token_auth_if_token_available(warn_if_disabled=False))
 
 
 class RayBackend:
@@ -64,10 +110,15 @@ class RayBackend:
     def _ensure(self):
         ray = _ray()
         if not ray.is_initialized():
+            if self.address is not None:
+                match_ray_start_auth()
             try:
                 ray.init(address=self.address, **self.init_kwargs)
             except Exception as exc:
-                raise BuildError(f"cannot connect to Ray at {self.address!r}: {exc}") from exc
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise BuildError(
+                    f"cannot connect to Ray at {self.address!r}: {first}. {AUTH_HINT}"
+                ) from exc
         return ray
 
     def run(

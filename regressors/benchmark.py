@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any, TypeGuard, cast
 
 import numpy as np
 
+from surrogate_nb import _atomic
 from surrogate_nb.errors import ModelFormatError, SurrogateNBError, UnknownKeyError
 from surrogate_nb.regressors import curve
 from surrogate_nb.regressors.curve import CurveSurrogate
@@ -391,15 +393,30 @@ class SurrogateBenchmark:
     def save(self, path: str | os.PathLike) -> Path:
         """A directory with one saved `Surrogate` per key plus ``surrogates.json`` (the keys)."""
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        entries = []
-        for i, ((d, m, h), s) in enumerate(
-            sorted(self.surrogates.items(), key=lambda kv: _key(*kv[0]))
-        ):
-            sub = f"surrogate{i}"
-            s.save(path / sub)
-            entries.append({"dataset": d, "metric": m, "hp": h, "dir": sub})
-        (path / _INDEX).write_text(json.dumps({"format_version": 1, "surrogates": entries}))
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def is_model(p: Path) -> bool:
+            return _atomic.kind_of(p) == "model"
+
+        with _atomic.writer_lock(path):
+            _atomic.check_output(path, "model")
+            _atomic.recover(path, is_model)
+            _atomic.clean_stale(path)
+            tmp = _atomic.staging_dir(path)
+            try:
+                entries = []
+                for i, ((d, m, h), s) in enumerate(
+                    sorted(self.surrogates.items(), key=lambda kv: _key(*kv[0]))
+                ):
+                    sub = f"surrogate{i}"
+                    s.save(tmp / sub)
+                    entries.append({"dataset": d, "metric": m, "hp": h, "dir": sub})
+                index = {"format_version": 1, "surrogates": entries}
+                (tmp / _INDEX).write_text(json.dumps(index))
+                _atomic.commit(tmp, path, replaceable=is_model, what="model")
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         return path
 
     @classmethod
@@ -428,7 +445,7 @@ class SurrogateBenchmark:
                 raise ModelFormatError(
                     f"{path / _INDEX}: format_version {index.get('format_version')!r} unsupported"
                 )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ModelFormatError(f"{path} is not a saved SurrogateBenchmark: {exc}") from exc
         surrogates = {
             (e["dataset"], e["metric"], e["hp"]): _load_any(path / Path(e["dir"]).name)
@@ -578,7 +595,7 @@ def _curve_query(
 
 def _load_any(path: Path) -> Any:
     """A saved `Surrogate` or `CurveSurrogate`, by its manifest's format."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, RecursionError):
         if json.loads((path / curve.MANIFEST).read_text()).get("format") == curve.FORMAT:
             return curve.CurveSurrogate.load(path)
     return Surrogate.load(path)

@@ -52,13 +52,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from surrogate_nb import _atomic
 from surrogate_nb.errors import (
     InvalidArchError,
     ModelFormatError,
@@ -390,7 +390,15 @@ class CurveModel:
         self._check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        with _atomic.writer_lock(path):
+            _atomic.check_output(path, "model")
+            _atomic.recover(path, lambda p: _atomic.kind_of(p) == "model")
+            _atomic.clean_stale(path)
+            tmp = _atomic.staging_dir(path)
+            self._save_into(tmp, path, extra)
+        return path
+
+    def _save_into(self, tmp: Path, path: Path, extra: dict[str, Any] | None) -> None:
         try:
             arrays = {"std_scale": self.std_scale_, "budgets": self.budgets_}
             if self.design == "svd":
@@ -436,13 +444,12 @@ class CurveModel:
             }
             manifest["files"] = {f: _sha256(tmp / f) for f in files}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
+            _atomic.commit(
+                tmp, path, replaceable=lambda p: _atomic.kind_of(p) == "model", what="model"
+            )
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CurveModel:
@@ -505,8 +512,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest of a saved curve model, checked for format and version."""
     mpath = path / MANIFEST
     try:
-        m = json.loads(mpath.read_text())
-    except (OSError, ValueError) as exc:
+        m = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelFormatError(f"{path} is not a saved curve model: {exc}") from exc
     if not isinstance(m, dict) or m.get("format") != FORMAT:
         raise ModelFormatError(f"{mpath}: format is not {FORMAT!r}")

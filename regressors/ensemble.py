@@ -22,6 +22,7 @@ import numpy as np
 
 from surrogate_nb.errors import ModelFormatError
 from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
+from surrogate_nb.table.importers._safe_pickle import refusal_reason
 
 _STATE_FILE = "ensemble.pt"
 
@@ -162,7 +163,9 @@ class DeepEnsembleRegressor(BaseRegressor):
         try:
             state = torch.load(directory / _STATE_FILE, weights_only=True, map_location="cpu")
         except Exception as exc:
-            raise ModelFormatError(f"cannot read {directory / _STATE_FILE}: {exc}") from exc
+            raise ModelFormatError(
+                f"cannot read {directory / _STATE_FILE}: {refusal_reason(exc)}"
+            ) from exc
         self.x_mean_ = state["x_mean"].numpy()
         self.x_std_ = state["x_std"].numpy()
         self.y_mean_, self.y_std_ = (float(v) for v in state["y_norm"])

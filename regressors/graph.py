@@ -31,6 +31,7 @@ import numpy as np
 from surrogate_nb.errors import ModelFormatError
 from surrogate_nb.regressors.base import BaseRegressor, bootstrap_members, seed_from
 from surrogate_nb.space.graph import GraphLayout, split_graph_features
+from surrogate_nb.table.importers._safe_pickle import refusal_reason
 
 _STATE_FILE = "gin.pt"
 _PREDICT_CHUNK = 4096
@@ -245,7 +246,9 @@ class GINRegressor(BaseRegressor):
             self.y_mean_, self.y_std_ = (float(v) for v in state["y_norm"])
             self.params_ = {k[6:]: v for k, v in state.items() if k.startswith("param.")}
         except Exception as exc:
-            raise ModelFormatError(f"cannot read {directory / _STATE_FILE}: {exc}") from exc
+            raise ModelFormatError(
+                f"cannot read {directory / _STATE_FILE}: {refusal_reason(exc)}"
+            ) from exc
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def _sha256(path: Path) -> str:
 
 
 def _is_saved(path: Path) -> bool:
-    return (path / MANIFEST).is_file()
+    return (path / MANIFEST).is_file() and _atomic.kind_of(path) == "model"
 
 
 def _manifest_digest(manifest: dict[str, Any]) -> str:
@@ -504,22 +504,23 @@ class Surrogate:
         manifest = self.manifest()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic.recover(path, _is_saved)
-        _atomic.clean_stale(path)
-        tmp = _atomic.staging_dir(path)
-        try:
-            files = self.regressor_.save_model(tmp)
-            manifest["files"] = {f: _sha256(tmp / f) for f in files}
-            manifest["manifest_sha256"] = _manifest_digest(manifest)
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            # the old model stays at `path` until the new one is complete (crash-safe swap)
-            _atomic.commit(tmp, path, replaceable=_is_saved, what="saved surrogate")
-        except FileExistsError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ModelFormatError(str(exc)) from None
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        with _atomic.writer_lock(path):
+            _atomic.check_output(path, "model")
+            _atomic.recover(path, _is_saved)
+            _atomic.clean_stale(path)
+            tmp = _atomic.staging_dir(path)
+            try:
+                files = self.regressor_.save_model(tmp)
+                manifest["files"] = {f: _sha256(tmp / f) for f in files}
+                manifest["manifest_sha256"] = _manifest_digest(manifest)
+                (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+                # the old model stays at `path` until the new one is complete (crash-safe swap)
+                _atomic.commit(
+                    tmp, path, replaceable=lambda p: _atomic.kind_of(p) == "model", what="model"
+                )
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         return path
 
     @classmethod
@@ -539,8 +540,8 @@ class Surrogate:
         if not mpath.is_file():
             raise ModelFormatError(f"{path} is not a saved surrogate: {MANIFEST} is missing")
         try:
-            m = json.loads(mpath.read_text())
-        except (OSError, ValueError) as exc:
+            m = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise ModelFormatError(f"{mpath} is not valid JSON: {exc}") from exc
         if not isinstance(m, dict) or m.get("format") != FORMAT:
             raise ModelFormatError(

@@ -103,3 +103,8 @@ class DataError(SurrogateNBError, ValueError):
 class InvalidValueError(SurrogateNBError, ValueError):
     """An argument outside its allowed range or of the wrong kind (the message names the
     argument, the value received and what is allowed)."""
+
+
+class OutputError(SurrogateNBError, ValueError):
+    """An output path that cannot receive the result: it holds another kind of object or
+    foreign files, cannot be written, or another process is writing it now."""

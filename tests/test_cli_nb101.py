@@ -16,6 +16,14 @@ from surrogate_nb.space import NB101
 pytestmark = pytest.mark.xdist_group("nb101")
 
 
+def _real_params(idx) -> list[int]:
+    """The cells' true parameter counts (the importer checks them against the keys)."""
+    from surrogate_nb.space.nb101_cost import params_padded
+    from surrogate_nb.space.nb101_encodings import padded_arrays
+
+    return params_padded(*padded_arrays(np.asarray(idx))).tolist()
+
+
 @pytest.fixture(scope="module")
 def nb101_table(tmp_path_factory, nb101_index):
     """A column-JSON NB-101 table of 300 cells, two budgets (SYNTHETIC accuracies)."""
@@ -30,7 +38,7 @@ def nb101_table(tmp_path_factory, nb101_index):
         "12_final_validation_accuracy": (0.6 + signal + rng.normal(0, 0.01, 300)).tolist(),
         "108_final_validation_accuracy": (0.8 + signal + rng.normal(0, 0.01, 300)).tolist(),
         "final_training_time": rng.uniform(1000, 3000, 300).tolist(),
-        "trainable_parameters": [1e6] * 300,
+        "trainable_parameters": _real_params(idx),
     }
     (d / "cells.json").write_text(json.dumps(data))
     res = CliRunner().invoke(app, ["import", str(d / "cells.json"), "--out", str(d / "t")])

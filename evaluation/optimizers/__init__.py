@@ -17,6 +17,7 @@ from surrogate_nb.evaluation.optimizers.base import (
     BaseOptimizer,
     CellPool,
     Trajectory,
+    check_run_limits,
     labelled,
     run_repeats,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "RegularizedEvolution",
     "Reinforce",
     "Trajectory",
+    "check_run_limits",
     "default_optimizers",
     "labelled",
     "make_optimizer",

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.errors import InvalidValueError, SurrogateNBError
 from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nb.table import BenchmarkLike, Costs
 
@@ -299,8 +299,7 @@ class BaseOptimizer(abc.ABC):
             raise SurrogateNBError(
                 "run() needs rng=np.random.default_rng(seed): nothing else is random"
             )
-        if not budget_s > 0:
-            raise SurrogateNBError(f"budget_s must be > 0 seconds, got {budget_s!r}")
+        check_run_limits(budget_s, cost_epochs, max_evals)
         pool = pool or CellPool(space=benchmark.space)
         report_metric = report_metric or metric
         report_dataset = report_dataset or dataset
@@ -397,6 +396,37 @@ def labelled(
             )
         out[opt.name] = opt
     return out
+
+
+def check_run_limits(
+    budget_s: float, cost_epochs: int | None = None, max_evals: int | None = None
+) -> None:
+    """Refuse limits under which a run cannot finish or means nothing: a budget that is not a
+    finite number > 0 (an infinite one only with ``max_evals``), ``cost_epochs`` < 1,
+    ``max_evals`` < 1.
+
+    Raises:
+        InvalidValueError: naming the value and the allowed range.
+    """
+
+    def is_int(v: object) -> bool:
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if max_evals is not None and (not is_int(max_evals) or max_evals < 1):
+        raise InvalidValueError(f"max_evals must be an integer >= 1, got {max_evals!r}")
+    try:
+        budget = float(budget_s)
+    except (TypeError, ValueError):
+        budget = math.nan
+    if not budget > 0 or (math.isinf(budget) and max_evals is None):
+        raise InvalidValueError(
+            f"budget must be a finite number of simulated seconds > 0, got {budget_s!r}"
+        )
+    if cost_epochs is not None and (not is_int(cost_epochs) or cost_epochs < 1):
+        raise InvalidValueError(
+            f"cost_epochs must be an integer >= 1 (epochs charged per evaluation), "
+            f"got {cost_epochs!r}"
+        )
 
 
 def run_repeats(

@@ -21,8 +21,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError
-from surrogate_nb.evaluation.optimizers import BaseOptimizer
+from surrogate_nb.errors import InvalidValueError, SurrogateNBError
+from surrogate_nb.evaluation.optimizers import BaseOptimizer, check_run_limits
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.runners import SyneTuneMethod, evaluations
 from surrogate_nb.evaluation.search import search
@@ -147,6 +147,18 @@ def _verdicts(final: dict[str, np.ndarray], baseline: str) -> dict[str, str]:
     return out
 
 
+def check_optimizers_options(runs: int, budget_s: float) -> None:
+    """Refuse ``runs`` < 1 and a budget that is not a finite number > 0, before any work (a
+    study fits its surrogates first, which takes minutes).
+
+    Raises:
+        InvalidValueError: naming the option and the value.
+    """
+    if not isinstance(runs, (int, np.integer)) or isinstance(runs, bool) or runs < 1:
+        raise InvalidValueError(f"--runs must be an integer >= 1, got {runs!r}")
+    check_run_limits(budget_s)
+
+
 def optimizers_study(
     benchmark: BenchmarkLike,
     dataset: str,
@@ -181,6 +193,8 @@ def optimizers_study(
         progress: ``progress(done_runs, total_runs)``.
     """
     import time
+
+    check_optimizers_options(runs, budget_s)
 
     report_metric = report_metric or metric
     optimum = space_optimum(benchmark, dataset, report_metric, hp, pool)

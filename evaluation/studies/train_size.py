@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.errors import InvalidValueError, SurrogateNBError
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import (
     StudyResult,
@@ -66,6 +66,25 @@ class TrainSizeResult(StudyResult):
         return super().markdown(link) + f"\n\n![{self.headline}]({link}/{self.headline}.png)"
 
 
+def check_train_size_options(sizes: Sequence[int], repeats: int, test_size: int) -> None:
+    """Refuse options under which the study means nothing, before any fit: no size, a size
+    below 2 (a surrogate needs two cells), ``repeats`` < 1, ``test_size`` < 2.
+
+    Raises:
+        InvalidValueError: naming the option and the value.
+    """
+    sizes = list(sizes)
+    bad = [n for n in sizes if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2]
+    if not sizes or bad:
+        raise InvalidValueError(
+            f"--sizes must be training-set sizes >= 2, got {bad[0] if bad else 'none'!r}"
+        )
+    if not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise InvalidValueError(f"--repeats must be an integer >= 1, got {repeats!r}")
+    if not isinstance(test_size, (int, np.integer)) or test_size < 2:
+        raise InvalidValueError(f"--test-size must be an integer >= 2, got {test_size!r}")
+
+
 def train_size_study(
     benchmark: BenchmarkLike,
     dataset: str,
@@ -98,6 +117,7 @@ def train_size_study(
     Raises:
         SurrogateNBError: fewer than 4 cells with a value.
     """
+    check_train_size_options(sizes, repeats, test_size)
     surrogates = dict(surrogates) if surrogates is not None else default_surrogates()
     models = list(surrogates)
     idx, y = benchmark.to_xy(dataset, metric, hp=hp)

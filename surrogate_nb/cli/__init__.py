@@ -58,11 +58,43 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+#: Exit code when the machine, not the input, stopped the command (disk full, out of memory).
+EXIT_MACHINE = 3
+_NO_SPACE = ("No space left on device", "Disk quota exceeded")
+
+
+def machine_error(exc: BaseException) -> str | None:
+    """One line for a failure of the machine rather than of the input or of surrogate-nb: a
+    full disk (an `OSError` with ENOSPC / EDQUOT, or a library's error quoting it, as
+    XGBoost's when it cannot write a model), or memory exhausted. None for anything else."""
+    import errno
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:  # the error and what caused it
+        seen.add(id(e))
+        if isinstance(e, MemoryError):
+            return "out of memory (the input is too large for this machine)"
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" writing {e.filename}" if e.filename else ""
+            return f"no space left on the device{where}; free space or write elsewhere"
+        text = str(e)
+        if any(m in text for m in _NO_SPACE):
+            return (
+                f"no space left on the device ({type(e).__name__} while writing); free space "
+                "or write elsewhere"
+            )
+        e = e.__cause__ or e.__context__
+    return None
+
+
 def main() -> None:
     """Entry point of `snb`: every error is one line on stderr and a non-zero exit, no traceback.
 
-    Exit codes: 2 for a usage error or a `SurrogateNBError` (bad input), 1 for an I/O error or
-    an unexpected failure (set ``SNB_DEBUG=1`` to see its traceback), 130 for Ctrl-C.
+    Exit codes: 2 for a usage error or bad input (a `SurrogateNBError`, input nested too deeply);
+    3 (`EXIT_MACHINE`) when the machine stopped the command (disk full, out of memory); 1 for
+    another I/O error or an unexpected failure (set ``SNB_DEBUG=1`` to see its traceback); 130
+    for Ctrl-C.
     """
     import os
 
@@ -94,11 +126,19 @@ def main() -> None:
             sys.exit(130)
         if os.environ.get("SNB_DEBUG"):
             raise
+        machine = machine_error(exc)
+        if machine is not None:
+            print(f"error: {machine}", file=sys.stderr)
+            sys.exit(EXIT_MACHINE)
+        if isinstance(exc, RecursionError):
+            print(
+                "error: the input is nested too deeply to read (thousands of levels of JSON or "
+                "pickle); it is not a file this command reads",
+                file=sys.stderr,
+            )
+            sys.exit(2)
         if isinstance(exc, OSError):
             print(f"error: {_one_line(exc)}", file=sys.stderr)
-            sys.exit(1)
-        if isinstance(exc, MemoryError):
-            print("error: out of memory (the input is too large for this machine)", file=sys.stderr)
             sys.exit(1)
         print(
             f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (a bug in surrogate-nb; "

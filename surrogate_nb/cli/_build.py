@@ -97,7 +97,10 @@ def build_command(
     ),
     ray_address: str = typer.Option(
         None,
-        help="Schedule trials as Ray tasks on this cluster ('auto', 'ray://h:10001', 'local').",
+        help="Schedule trials as Ray tasks on this cluster ('HOST:PORT' of a `ray start --head`, "
+        "'auto', 'ray://h:10001', 'local'). A head with token authentication (Ray's default "
+        "when ~/.ray/auth_token exists) needs, from another machine, RAY_AUTH_MODE=token and "
+        "RAY_AUTH_TOKEN=$(ray get-auth-token) exported here.",
     ),
     gpus_per_task: float = typer.Option(1.0, help="Ray: GPUs per task (a fraction packs more)."),
     threads: int = typer.Option(
@@ -213,6 +216,12 @@ def build_command(
         "ledger": result.ledger,
     }
     console.print_json(json.dumps(summary))
+    if result.failed:
+        first = next(iter(result.errors.values()), "")
+        first = (str(first).strip().splitlines() or ["?"])[0]
+        err_console.print(
+            f"{result.failed} trial(s) failed; the first: {first}", highlight=False, soft_wrap=True
+        )
     if result.table is None:
         err_console.print(
             "table not written yet: trials remain (other shards, --max-units, or failures; "

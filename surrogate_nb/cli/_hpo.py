@@ -21,7 +21,7 @@ def _is_model_dir(path: Path) -> bool:
         return True
     try:
         fmt = json.loads((path / "manifest.json").read_text()).get("format")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return False
     return isinstance(fmt, str) and fmt.startswith("surrogate-nb/") and "surrogate" in fmt
 

@@ -79,9 +79,15 @@ def optimizers_cmd(
 
     from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.evaluation.runners import make_method
-    from surrogate_nb.evaluation.studies.optimizers import optimizers_study, study_benchmark
+    from surrogate_nb.evaluation.studies.optimizers import (
+        check_optimizers_options,
+        optimizers_study,
+        study_benchmark,
+    )
     from surrogate_nb.table import Benchmark
 
+    check_optimizers_options(runs, budget)  # before the surrogates are fitted (minutes)
+    signal_seed = _signal(signal)
     opts = [make_method(o) for o in dict.fromkeys(optimizers)]
     multi = any(getattr(o, "multi_fidelity", False) for o in opts)
     b = Benchmark.open(table)
@@ -105,7 +111,7 @@ def optimizers_cmd(
             rng=run_rng,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
-            signal_seed=_signal(signal),
+            signal_seed=signal_seed,
             title=f"NAS optimizers on {b.space.name} ({label})",
         )
     for row in result.rows():

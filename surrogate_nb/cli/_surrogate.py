@@ -20,6 +20,7 @@ _MODEL_HELP = (
 
 @app.command("fit")
 def fit_cmd(
+    ctx: typer.Context,
     table: Path = typer.Argument(..., help="Table directory (see `snb import`)."),
     dataset: str = typer.Option(
         ..., "--dataset", "-d", help="Dataset setting, e.g. cifar10-valid."
@@ -69,11 +70,14 @@ def fit_cmd(
     """Fit a surrogate with uncertainty on a table and save it."""
     import numpy as np
 
+    from surrogate_nb._atomic import check_output, writer_lock
     from surrogate_nb.cli._progress import Reporter
     from surrogate_nb.regressors import Surrogate, fit_table_model
     from surrogate_nb.regressors.curve import CurveSurrogate
     from surrogate_nb.table import Benchmark
 
+    ctx.with_resource(writer_lock(out))  # one writer per --out, held until the command ends
+    check_output(out, "model")  # before the fit: a table or a file there is refused now
     b = Benchmark.open(table)
     label = f"fit {model}" + ("" if curve is None else f" curves ({curve})")
     with Reporter(label) as bar:

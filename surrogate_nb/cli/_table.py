@@ -157,7 +157,9 @@ def query_cmd(
         help="A seed, 'mean' (default: mean over available seeds) or 'sample' (uses --rng-seed).",
     ),
     epoch: int | None = typer.Option(None, "--epoch", help="Epoch from 0; default the last."),
-    rng_seed: int = typer.Option(0, "--rng-seed", help="Seed of the generator for --seed sample."),
+    rng_seed: int = typer.Option(
+        0, "--rng-seed", min=0, help="Seed of the generator for --seed sample (>= 0)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Look up one value of one cell."""

@@ -130,10 +130,9 @@ class TrialStore:
         self._columns: dict[tuple[str, str, str], np.ndarray] = {}
 
     def _read(self, dataset: str, hp: str, column: str) -> Any:
-        import pyarrow.parquet as pq
-
-        # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset (~1 s, ~60 MB)
-        with pq.ParquetFile(self.benchmark.path / self._files[(dataset, hp)]) as pf:
+        # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset (~1 s, ~60 MB);
+        # opened by the table, so its checksum and own setting are checked as for any query
+        with self.benchmark._open_file(dataset, hp) as pf:
             table = pf.read(columns=[column], use_threads=False)
         return table.column(0).combine_chunks()
 

@@ -25,7 +25,7 @@ from surrogate_nb.space.nb201_cell import (
     OPS,
     Arch,
     all_archs,
-    arch_strings,
+    arch_strings,  # noqa: F401  (re-exported: the compat facades read it here)
     as_arch,
     as_indices,
     mutate_edge,

@@ -16,14 +16,16 @@ from typing import Any, cast
 
 import numpy as np
 
-from surrogate_nb.errors import TableFormatError, UnknownKeyError
+from surrogate_nb.errors import InvalidValueError, TableFormatError, UnknownKeyError
 from surrogate_nb.space import Arch, SearchSpace, get_space
 from surrogate_nb.table._format import (
     COST_COLUMNS,
+    SETTING_KEY,
     check_file,
     checksums_enabled,
     parse_ranges,
     read_manifest,
+    setting_tag,
 )
 from surrogate_nb.table._types import Costs
 
@@ -92,6 +94,22 @@ def _check_batch(s: _Setting, batch: Any, columns: list[str], n_cells: int) -> N
             )
 
 
+def _check_file_facts(s: _Setting, pf: Any) -> None:
+    """The file's own facts agree with its manifest entry: its row count and, when it records
+    one (tables written since the check exists), the (dataset, hp) it was written for."""
+    if pf.metadata.num_rows != s.rows:
+        raise TableFormatError(
+            f"table file {s.rel} holds {pf.metadata.num_rows} rows, the manifest says {s.rows}; "
+            "the table is corrupt"
+        )
+    tag = (pf.schema_arrow.metadata or {}).get(SETTING_KEY)
+    if tag is not None and tag != setting_tag(s.dataset, s.hp):
+        raise TableFormatError(
+            f"table file {s.rel} was written for {tag.decode(errors='replace')}, but the manifest "
+            f"uses it for ({s.dataset!r}, {s.hp!r}): its files were swapped; the table is corrupt"
+        )
+
+
 class _Setting:
     """One (dataset, hp): its file, seeds, epochs, metrics and cached dense arrays."""
 
@@ -107,6 +125,7 @@ class _Setting:
         "metrics",
         "present",
         "rel",
+        "rows",
         "seed_slot",
         "seeds",
     )
@@ -116,6 +135,7 @@ class _Setting:
         self.hp = str(info["hp"])
         self.file = root / info["file"]
         self.rel = info["file"]
+        self.rows = int(info["rows"])
         #: sha256 to check before the first read (None: checksums off)
         self.expect: str | None = None
         self.seeds = [int(s) for s in info["seeds"]]
@@ -442,7 +462,7 @@ class Benchmark:
     ) -> tuple[Any, float]:
         """The best cell by a metric (mean over seeds unless ``seed``), as ``(cell, value)``."""
         if mode not in ("max", "min"):
-            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+            raise InvalidValueError(f"mode must be 'max' or 'min', got {mode!r}")
         idx, y = self.to_xy(dataset, metric, hp=hp, seed=seed, epoch=epoch)
         if idx.size == 0:
             raise UnknownKeyError(
@@ -598,6 +618,29 @@ class Benchmark:
         v[total[:, 0] == 0] = np.nan
         return v
 
+    def _open_file(self, dataset: str, hp: str) -> Any:
+        """The `pyarrow.parquet.ParquetFile` of one setting, checked as `_batches` checks it
+        (sha256 on first read, row count, the file's own setting); the caller closes it."""
+        s = self._setting(dataset, hp)
+        return self._parquet(s)
+
+    def _parquet(self, s: _Setting) -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if s.expect is not None:
+            check_file(s.file, s.expect, s.rel)
+        try:
+            pf = pq.ParquetFile(s.file, pre_buffer=False, page_checksum_verification=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise _damaged(s, exc) from None
+        try:
+            _check_file_facts(s, pf)
+        except BaseException:
+            pf.close()
+            raise
+        return pf
+
     def _batches(self, s: _Setting, columns: list[str]):
         """Record batches of a few columns of one setting's file, one row group at a time.
 
@@ -609,14 +652,8 @@ class Benchmark:
         so callers hand them back with `_release_arrow_memory` when done.
         """
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        if s.expect is not None:
-            check_file(s.file, s.expect, s.rel)
-        try:
-            pf = pq.ParquetFile(s.file, pre_buffer=False, page_checksum_verification=True)
-        except (OSError, pa.ArrowException) as exc:
-            raise _damaged(s, exc) from None
+        pf = self._parquet(s)
         try:
             batches = pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, use_threads=False)
             while True:

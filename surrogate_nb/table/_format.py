@@ -66,9 +66,20 @@ _ROWS_PER_SPILL = 4096
 #: Largest curve length (epochs) and number of seeds a setting may declare.
 MAX_EPOCHS = 10_000
 MAX_SEEDS = 10_000
+#: Most (dataset, hp) settings, so data files, one table holds (NB201 has 4 x 2, NATS 3 x 2).
+MAX_SETTINGS = 256
 #: Environment variable that turns the first-read sha256 check off ("off" / "0").
 CHECKSUMS_ENV = "SNB_CHECKSUMS"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+#: Parquet schema metadata key holding the file's own (dataset, hp) (`setting_tag`).
+SETTING_KEY = b"surrogate_nb.setting"
+
+
+def setting_tag(dataset: str, hp: str) -> bytes:
+    """The value stored under `SETTING_KEY` in a data file of (dataset, hp)."""
+    return json.dumps([dataset, hp]).encode()
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -125,7 +136,7 @@ def check_file(path: Path, sha256: str, rel: str | None = None) -> None:
 
 
 def _is_table(path: Path) -> bool:
-    return (path / MANIFEST).is_file()
+    return _atomic.kind_of(path) == "table"
 
 
 def _fail(mpath: Path, what: str) -> TableFormatError:
@@ -148,6 +159,34 @@ def _inside(rel: Any) -> bool:
         and parts[1] not in ("", ".", "..")
         and not parts[1].startswith(".")
     )
+
+
+def _cross_check(mpath: Path, where: str, s: Mapping[str, Any], info: Mapping[str, Any]) -> None:
+    """The redundant fields of one setting agree: its file's ``dataset`` / ``hp`` and name, the
+    ``epoch_values`` length, the ``cells`` count and the ``costs_recorded`` names."""
+    for k in ("dataset", "hp"):
+        if k in info and info[k] != s[k]:
+            raise _fail(
+                mpath,
+                f"{where} is ({s['dataset']}, hp {s['hp']}) but its file {s['file']} is listed "
+                f"for {k} {info[k]!r}",
+            )
+    expected = f"{DATA_DIR}/{file_name(s['dataset'], s['hp'])}"
+    if s["file"] != expected:
+        raise _fail(
+            mpath, f"{where} ({s['dataset']}, hp {s['hp']}) points at {s['file']}, not {expected}"
+        )
+    ev = s.get("epoch_values")
+    if ev is not None and (
+        not isinstance(ev, list) or len(ev) != s.get("epochs") or not all(_is_int(e) for e in ev)
+    ):
+        raise _fail(mpath, f"{where}.epoch_values must list one integer epoch per curve position")
+    cells = s.get("cells")
+    if cells is not None and (not _is_int(cells) or not 0 <= cells <= s.get("rows", 0)):
+        raise _fail(mpath, f"{where}.cells must be an integer in 0..rows, got {cells!r}")
+    costs = s.get("costs_recorded")
+    if costs is not None and (not isinstance(costs, list) or not set(costs) <= set(COST_COLUMNS)):
+        raise _fail(mpath, f"{where}.costs_recorded must name cost columns {COST_COLUMNS}")
 
 
 def validate_manifest(manifest: Mapping[str, Any], root: Path) -> None:
@@ -230,6 +269,7 @@ def validate_manifest(manifest: Mapping[str, Any], root: Path) -> None:
             for k, v in rec.items()
         ):
             raise _fail(mpath, f"{where}.recorded must map metrics to epoch ranges")
+        _cross_check(mpath, where, s, files[s["file"]])
     unused = sorted(set(files) - used)
     if unused:
         raise _fail(mpath, f"file {unused[0]} belongs to no setting")
@@ -286,8 +326,14 @@ def read_manifest(path: str | os.PathLike, *, verify: bool = False) -> dict[str,
             f"{mpath} is missing: {root} is not a surrogate-nb table (import one with `snb import`)"
         )
     try:
-        manifest = json.loads(mpath.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise TableFormatError(f"{mpath}: JSON nested too deeply; the table is corrupt") from None
+    except UnicodeDecodeError as exc:
+        raise TableFormatError(
+            f"{mpath} is not UTF-8 text (byte {exc.start}); the table is corrupt"
+        ) from None
+    except (OSError, ValueError) as exc:
         raise TableFormatError(f"{mpath} is not valid JSON ({exc}); the table is corrupt") from exc
     if not isinstance(manifest, dict):
         raise TableFormatError(f"{mpath} is not a JSON object; the table is corrupt")
@@ -461,6 +507,9 @@ class _SettingBuffer:
             )
         recorded = {m: _ranges(_epochs_with_values(table.column(m), self.T)) for m in self.metrics}
         costs = [c for c in COST_COLUMNS if table.column(c).null_count < table.num_rows]
+        # the file names its own setting: a reader refuses a file put under another setting
+        meta = {**(table.schema.metadata or {}), SETTING_KEY: setting_tag(self.dataset, self.hp)}
+        table = table.replace_schema_metadata(meta)
         # small row groups: a lazy one-column load reads a few MB at a time
         pq.write_table(
             table, out, compression="zstd", row_group_size=4096, write_page_checksum=True
@@ -576,9 +625,25 @@ def write_table(
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)
     extra = json.loads(json.dumps(dict(manifest), default=_jsonable))
-    _atomic.recover(root, _is_table)
-    _atomic.clean_stale(root)
-    tmp = _atomic.staging_dir(root)
+    with _atomic.writer_lock(root):
+        _atomic.check_output(root, "table")
+        _atomic.recover(root, _is_table)
+        _atomic.clean_stale(root)
+        tmp = _atomic.staging_dir(root)
+        _write_into(tmp, root, trials, extra, space, n_cells, epoch_values)
+    return root
+
+
+def _write_into(
+    tmp: Path,
+    root: Path,
+    trials: Iterable[TrialRecord],
+    extra: dict[str, Any],
+    space: str,
+    n_cells: int,
+    epoch_values: Mapping[tuple[str, str], Sequence[int]] | None,
+) -> None:
+    """The body of `write_table`: write the table into ``tmp``, then swap it in at ``root``."""
     try:
         (tmp / DATA_DIR).mkdir()
         buffers: dict[tuple[str, str], _SettingBuffer] = {}
@@ -586,6 +651,11 @@ def write_table(
             key = (str(trial["dataset"]), str(trial["hp"]))
             buf = buffers.get(key)
             if buf is None:
+                if len(buffers) >= MAX_SETTINGS:
+                    raise TableFormatError(
+                        f"more than {MAX_SETTINGS} (dataset, hp) settings (one data file each; "
+                        f"the {MAX_SETTINGS + 1}th is {key}): a table holds at most {MAX_SETTINGS}"
+                    )
                 first = next(iter(trial["curves"].values()))
                 T = int(trial.get("epochs") or len(cast(Sized, first)))
                 buf = _SettingBuffer(*key, T, tmp / f".spill-{len(buffers)}.parquet", n_cells)
@@ -633,16 +703,7 @@ def write_table(
             json.dump(full, fh, indent=1, sort_keys=False)
             fh.flush()
             os.fsync(fh.fileno())
-        _swap_in(tmp, root)
+        _atomic.commit(tmp, root, replaceable=_is_table, what="surrogate-nb table")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return root
-
-
-def _swap_in(tmp: Path, root: Path) -> None:
-    """Put the finished table ``tmp`` at ``root`` (see `surrogate_nb._atomic.commit`)."""
-    try:
-        _atomic.commit(tmp, root, replaceable=_is_table, what="surrogate-nb table")
-    except FileExistsError as exc:
-        raise TableFormatError(str(exc)) from None

@@ -125,6 +125,8 @@ def test_validity_and_errors(tfrecord):
 
 def test_surrogate_answers_cells_the_table_lacks(tmp_path, nb101_index):
     from surrogate_nb.regressors import LGBRegressor, Surrogate, SurrogateBenchmark
+    from surrogate_nb.space.nb101_cost import params_padded
+    from surrogate_nb.space.nb101_encodings import padded_arrays
     from surrogate_nb.table import Benchmark
 
     keys = [NB101.hash_of_index(i) for i in range(60)]
@@ -136,7 +138,7 @@ def test_surrogate_answers_cells_the_table_lacks(tmp_path, nb101_index):
                 "key": keys[:40],
                 "108_final_validation_accuracy": acc[:40].tolist(),
                 "final_training_time": np.linspace(1000, 2000, 40).tolist(),
-                "trainable_parameters": [1e6] * 40,
+                "trainable_parameters": params_padded(*padded_arrays(np.arange(40))).tolist(),
             }
         )
     )

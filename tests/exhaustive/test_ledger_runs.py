@@ -111,3 +111,51 @@ def test_build_skips_units_another_build_runs(tmp_path, toy_dir):
     assert result.table is None  # cell 30 is still the other build's
     with Ledger(plan.ledger_path) as led:
         assert led.counts() == {"pending": 0, "running": 1, "done": 2, "failed": 0}
+
+
+class _Failing:
+    """A backend whose every unit fails (a device that breaks at the first op)."""
+
+    def run(self, units, data, config):
+        for unit in units:
+            yield unit, RuntimeError("device lost\nsecond line")
+
+
+def test_a_run_whose_every_trial_fails_is_a_failure(tmp_path, toy_dir):
+    """Issue 22 item 5: `snb build --device tpu` exited 0 with every trial failed."""
+    import pytest
+
+    from surrogate_nb.errors import BuildError
+    from surrogate_nb.exhaustive import BuildPlan, TrainConfig, run_build
+
+    tiny = TrainConfig(epochs=2, channels=4, cells_per_stage=1, batch_size=32, latency_batches=0)
+    plan = BuildPlan("npz", str(tmp_path / "t"), config=tiny, cells=[3, 30], seeds=(1,),
+                     data_dir=str(toy_dir))  # fmt: skip
+    with pytest.raises(BuildError, match=r"every trial of this run failed \(2\).*device lost\. "):
+        run_build(plan, backend=_Failing())
+    with Ledger(plan.ledger_path) as led:
+        assert led.counts()["failed"] == 2  # recorded for --retry-failed
+    assert not (tmp_path / "t").exists()
+
+
+def test_bad_device_and_engine_are_refused_before_loading_data(tmp_path):
+    import pytest
+
+    from surrogate_nb.errors import BuildError
+    from surrogate_nb.exhaustive import BuildPlan, run_build
+    from surrogate_nb.exhaustive.build import check_device
+
+    missing = str(tmp_path / "no-such-data")  # never read: the options fail first
+    for kwargs, words in [
+        ({"device": "tpu"}, "not a device a build trains on"),
+        ({"device": "cuda:7"}, "CUDA device"),
+        ({"engine": "x"}, "--engine must be"),
+        ({"fuse": "maybe"}, "--fuse must be"),
+        ({"group_cells": 0}, "--group-cells must be"),
+    ]:
+        plan = BuildPlan("npz", str(tmp_path / "t"), data_dir=missing, **kwargs)
+        with pytest.raises(BuildError, match=words):
+            run_build(plan)
+    check_device("cuda:3", here=False)  # a Ray worker elsewhere may have it
+    check_device("cpu")
+    assert not (tmp_path / "t.ledger.sqlite").exists()

@@ -278,3 +278,30 @@ def test_nats_real_sample_matches_csv(tmp_path, nats_sample_dir, nb201_csv):
         assert b.query(i, "cifar10", "test_acc", hp="200") == pytest.approx(
             frame.loc[i, "cifar10_test_acc_200"], abs=1e-3
         )
+
+
+def test_refusal_of_a_foreign_pickle_drops_torch_advice(tmp_path):
+    """Issue 22 item 4: the refusal quoted torch's advice to set ``weights_only=False``."""
+    import fractions
+    import pickle
+
+    import torch
+
+    from surrogate_nb.errors import UnsafePickleError
+    from surrogate_nb.table.importers._safe_pickle import refusal_reason, safe_torch_load
+
+    path = tmp_path / "foreign.pth"
+    torch.save({"x": fractions.Fraction(1, 3)}, path)
+    with pytest.raises(UnsafePickleError) as info:
+        safe_torch_load(path)
+    assert "fractions.Fraction" in str(info.value)
+    assert "weights_only" not in str(info.value) and "can still be loaded" not in str(info.value)
+    advice = pickle.UnpicklingError(
+        "Weights only load failed. This file can still be loaded, to do so you have two options"
+        "\n\t(1) Re-running `torch.load` with `weights_only` set to `False` will likely succeed"
+        "\n\tWeightsUnpickler error: Unsupported operand 149\n\nCheck the documentation"
+    )
+    assert refusal_reason(advice) == "a construct the safe loader refuses (Unsupported operand 149)"
+    bare = pickle.UnpicklingError("Weights only load failed. set weights_only=False to load it")
+    assert "weights_only" not in refusal_reason(bare)
+    assert refusal_reason(EOFError("Ran out of input")) == "Ran out of input"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_format import make_trials
 
-from surrogate_nb.errors import SurrogateNBError, TableFormatError
+from surrogate_nb.errors import OutputError, SurrogateNBError, TableFormatError
 from surrogate_nb.table import Benchmark, write_table
 from surrogate_nb.table import _format as fmt
 
@@ -197,7 +197,7 @@ def test_replace_refuses_foreign_directory(tmp_path):
     d = tmp_path / "mine"
     d.mkdir()
     (d / "notes.txt").write_text("keep me")
-    with pytest.raises(TableFormatError, match="not a surrogate-nb table"):
+    with pytest.raises(OutputError, match="not a surrogate-nb object; refusing to replace"):
         write_table(d, make_trials(n_cells=2), manifest={})
     assert (d / "notes.txt").read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]
@@ -250,3 +250,111 @@ def test_bz2_cap_refuses_before_expanding():
         decompress_capped(raw, "x", cap=1 << 20)
     with pytest.raises(TableFormatError, match="truncated"):
         decompress_capped(raw[: len(raw) // 2], "x")
+
+
+# ---- issue 22: redundant fields cross-checked, errors in the right class ----------------------
+
+
+def _swap_setting_files(m: dict) -> None:
+    """Point each setting at the other's file, with `files` renamed to match (as a hand edit
+    that keeps file names consistent would)."""
+    a, b = m["settings"][0], m["settings"][1]
+    a["file"], b["file"] = b["file"], a["file"]
+
+
+def _swap_files_on_disk(table: Path) -> None:
+    """Swap the two data files' bytes and their `files` checksums: every name and checksum
+    agrees, only the files' own setting tag can tell."""
+    m = json.loads((table / "manifest.json").read_text())
+    (fa, ia), (fb, ib) = list(m["files"].items())
+    pa, pb = table / fa, table / fb
+    ra, rb = pa.read_bytes(), pb.read_bytes()
+    pa.write_bytes(rb)
+    pb.write_bytes(ra)
+    for info, other in ((ia, ib), (ib, ia)):
+        info["sha256_new"] = other["sha256"]
+        info["bytes_new"] = other["bytes"]
+    for info in (ia, ib):
+        info["sha256"], info["bytes"] = info.pop("sha256_new"), info.pop("bytes_new")
+    m["manifest_sha256"] = fmt.manifest_digest(m)
+    (table / "manifest.json").write_text(json.dumps(m))
+
+
+def test_swapped_setting_files_are_refused(table):
+    """Issue 22 item 3: with two setting files swapped and the checksum recomputed, every
+    answer of one dataset was the other's."""
+    _edit(table, _swap_setting_files, reseal=True)
+    with pytest.raises(TableFormatError, match="listed for dataset"):
+        Benchmark.open(table)
+
+
+def test_files_swapped_on_disk_are_refused_at_first_read(table):
+    fmt._VERIFIED.clear()
+    _swap_files_on_disk(table)
+    b = Benchmark.open(table)  # names, sizes and checksums all agree
+    with pytest.raises(TableFormatError, match="files were swapped"):
+        b.query(0, "toy-a", "valid_acc")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda m: m["settings"][0].update(cells=10_000), "cells must be"),
+        (lambda m: m["settings"][0].update(epoch_values=[1, 2]), "epoch_values"),
+        (lambda m: m["settings"][0].update(costs_recorded=["bogus"]), "costs_recorded"),
+        (lambda m: m["settings"][0].update(rows=23), "holds 24 rows"),
+    ],
+)
+def test_redundant_manifest_fields_are_cross_checked(table, change, words):
+    fmt._VERIFIED.clear()
+    _edit(table, change, reseal=True)
+    with pytest.raises(TableFormatError, match=words):
+        Benchmark.open(table, checksums=False).query(0, "toy-a", "valid_acc")
+
+
+def test_non_utf8_manifest_is_a_format_error_naming_the_file(table):
+    """Issue 22 item 4: a raw UnicodeDecodeError reached the CLI as "a bug"."""
+    mpath = table / "manifest.json"
+    raw = mpath.read_bytes()
+    mpath.write_bytes(raw[:10] + b"\xff" + raw[11:])
+    with pytest.raises(TableFormatError, match=r"manifest\.json is not UTF-8"):
+        Benchmark.open(table)
+    from surrogate_nb.compat import nats
+
+    with pytest.raises(TableFormatError, match="not UTF-8"):
+        nats.create(str(table), "tss", fast_mode=True, verbose=False)
+
+
+def test_deeply_nested_manifest_is_a_format_error(table):
+    (table / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(TableFormatError, match="nested too deeply"):
+        Benchmark.open(table)
+
+
+def test_checksum_cache_rehashes_a_file_changed_in_place(table):
+    """The cache of verified files is keyed by (path, size, mtime, inode): a file damaged after
+    its first read is hashed again, whether rewritten in place or replaced by another inode."""
+    fmt._VERIFIED.clear()
+    Benchmark.open(table).query(0, "toy-a", "valid_acc")  # verified and remembered
+    f = table / "data" / fmt.file_name("toy-a", "4")
+    raw = f.read_bytes()
+    st = f.stat()
+    bad = bytearray(raw)
+    bad[len(bad) // 2] ^= 1
+    with open(f, "r+b") as fh:  # in place: same inode and size, new mtime
+        fh.write(bytes(bad))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(TableFormatError, match=r"damaged|sha256"):
+        Benchmark.open(table).query(0, "toy-a", "valid_acc")
+    # same size and mtime as the verified file, but another inode
+    f.write_bytes(raw)
+    fmt._VERIFIED.clear()
+    Benchmark.open(table).query(0, "toy-a", "valid_acc")
+    st = f.stat()
+    other = f.with_name("other.tmp")
+    other.write_bytes(bytes(bad))
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(other, f)
+    assert f.stat().st_mtime_ns == st.st_mtime_ns and f.stat().st_size == st.st_size
+    with pytest.raises(TableFormatError, match=r"damaged|sha256"):
+        Benchmark.open(table).query(0, "toy-a", "valid_acc")

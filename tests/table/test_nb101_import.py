@@ -144,6 +144,12 @@ def test_bad_payloads(tmp_path, nb101_index):
         import_any(tmp_path / "huge.tfrecord", tmp_path / "t")
 
 
+def _params(i: int) -> int:
+    from surrogate_nb.space.nb101_cost import count_params
+
+    return count_params(NB101.from_index(i))
+
+
 def test_column_json_import(tmp_path, nb101_index):
     keys = [NB101.hash_of_index(i) for i in (0, 9, 400_000)]
     data = {
@@ -151,7 +157,7 @@ def test_column_json_import(tmp_path, nb101_index):
         "4_final_validation_accuracy": [0.5, 0.6, 0.7],
         "108_final_validation_accuracy": [0.9, 0.91, 0.1],
         "final_training_time": [100.0, 200.0, 300.0],
-        "trainable_parameters": [1e6, 2e6, 3e6],
+        "trainable_parameters": [_params(i) for i in (0, 9, 400_000)],
     }
     src = tmp_path / "cells.json"
     src.write_text(json.dumps(data))
@@ -198,3 +204,101 @@ def test_shared_20k_imports(tmp_path, nb101_20k):
     assert len(idx) == 20_001
     assert y.mean() == pytest.approx(91.04, abs=0.01) and y.max() == pytest.approx(94.91, abs=0.01)
     assert b.query(0, "cifar10", "valid_acc", hp="108") == pytest.approx(93.04887652397156, 1e-6)
+
+
+def _graph_json(cells) -> dict:
+    """Column JSON with data-1k.json's graph columns (padded 7x7 adjacency, op codes)."""
+    from surrogate_nb.space.nb101_encodings import padded_arrays
+
+    adj, ops = padded_arrays(np.asarray(cells))
+    return {
+        "key": [NB101.hash_of_index(i) for i in cells],
+        "108_final_validation_accuracy": [0.9, 0.8, 0.7][: len(cells)],
+        "trainable_parameters": [_params(i) for i in cells],
+        "final_training_time": [100.0, 200.0, 300.0][: len(cells)],
+        "operations": ops.astype(int).tolist(),
+        "adjacency": adj.astype(float).tolist(),
+        "embedding": [[0.0, 1.0]] * len(cells),
+    }
+
+
+def _import_json(tmp_path, data):
+    src = tmp_path / "cells.json"
+    src.write_text(json.dumps(data))
+    return import_any(src, tmp_path / "t", format="nb101-json")
+
+
+def test_column_json_with_graphs_imports(tmp_path, nb101_index):
+    b = Benchmark.open(_import_json(tmp_path, _graph_json([0, 9, 400_000])))
+    assert b.query(9, "cifar10", "valid_acc", hp="108") == pytest.approx(80.0)
+
+
+def _swap_keys(d):
+    d["key"][0], d["key"][1] = d["key"][1], d["key"][0]
+
+
+def _set_op(d, value):
+    d["operations"][0][1] = value
+
+
+def _lower_edge(d):
+    d["adjacency"][0][3][1] = 1.0
+
+
+def _six_rows(d):
+    d["adjacency"][0] = d["adjacency"][0][:6]
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        # issue 22: each of these imported with exit 0 and put values on the wrong cells
+        (_swap_keys, "misaligned"),
+        (lambda d: _set_op(d, 7), "op codes"),
+        (lambda d: _set_op(d, 0.5), "op codes"),
+        (_lower_edge, "upper-triangular"),
+        (_six_rows, "7x7"),
+        (lambda d: d.pop("operations"), "without 'operations'"),
+        (lambda d: d.pop("adjacency"), "without 'adjacency'"),
+        (lambda d: d["operations"].pop(), "one entry per key"),
+        # numeric fields feed simulated budgets: range-checked like accuracies
+        (lambda d: d["trainable_parameters"].__setitem__(1, -5), r"trainable_parameters\[1\]"),
+        (lambda d: d["trainable_parameters"].__setitem__(1, 1.5), "integer count"),
+        (lambda d: d["final_training_time"].__setitem__(2, -1.0), r"final_training_time\[2\]"),
+        (lambda d: d["final_training_time"].__setitem__(2, None), "non-numeric"),
+        (lambda d: d["108_final_validation_accuracy"].__setitem__(0, None), "non-numeric"),
+        # an unknown budget column was dropped without a word
+        (lambda d: d.__setitem__("7_final_validation_accuracy", [0.5] * 3), "not an NB-101 budget"),
+    ],
+)
+def test_inconsistent_graph_json_is_refused(tmp_path, nb101_index, edit, words):
+    data = _graph_json([0, 9, 400_000])
+    edit(data)
+    with pytest.raises(TableFormatError, match=words):
+        _import_json(tmp_path, data)
+    assert not (tmp_path / "t").exists()
+
+
+def test_swapped_keys_without_graphs_are_caught_by_parameter_counts(tmp_path, nb101_index):
+    data = _graph_json([0, 9, 400_000])
+    del data["operations"], data["adjacency"]
+    assert _params(0) != _params(400_000)
+    data["key"][0], data["key"][2] = data["key"][2], data["key"][0]
+    with pytest.raises(TableFormatError, match=r"row 0: trainable_parameters .* misaligned"):
+        _import_json(tmp_path, data)
+
+
+def test_unknown_non_budget_column_is_named_in_a_warning(tmp_path, nb101_index):
+    data = _graph_json([0, 9])
+    data["notes"] = ["a", "b"]
+    with pytest.warns(UserWarning, match="ignoring column.*'notes'"):
+        _import_json(tmp_path, data)
+
+
+def test_deeply_nested_json_is_a_format_error(tmp_path):
+    src = tmp_path / "deep.json"
+    src.write_text(
+        '{"key": ' + "[" * 100_000 + "]" * 100_000 + ', "4_final_validation_accuracy": []}'
+    )
+    with pytest.raises(TableFormatError, match="nested too deeply"):
+        import_any(src, tmp_path / "t", format="nb101-json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from surrogate_nb._atomic import check_output, writer_lock
 from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.table.importers._safe_pickle import (
     RestrictedUnpickler,
@@ -66,20 +67,22 @@ def import_any(
     progress=None,
 ) -> Path:
     """Import ``source`` into the table directory ``out`` (format inferred when None)."""
-    fmt = format or infer_format(source)
-    if fmt in ("csv", "parquet"):
-        return import_wide(source, out, command=command)
-    if fmt == "nb201-pth":
-        return import_nb201_pth(source, out, command=command)
-    if fmt == "nats-tss":
-        return import_nats(source, out, command=command)
-    if fmt == "nb101-tfrecord":
-        return import_nb101_tfrecord(source, out, command=command, progress=progress)
-    if fmt == "nb101-json":
-        return import_nb101_json(source, out, command=command)
-    if fmt == "nb301":
-        return import_nb301(source, out, command=command, progress=progress)
-    raise UnknownKeyError("import format", fmt, FORMATS)
+    with writer_lock(out):  # one writer: a second import to `out` is refused at once
+        check_output(out, "table")  # before reading: a model or a file there is refused now
+        fmt = format or infer_format(source)
+        if fmt in ("csv", "parquet"):
+            return import_wide(source, out, command=command)
+        if fmt == "nb201-pth":
+            return import_nb201_pth(source, out, command=command)
+        if fmt == "nats-tss":
+            return import_nats(source, out, command=command)
+        if fmt == "nb101-tfrecord":
+            return import_nb101_tfrecord(source, out, command=command, progress=progress)
+        if fmt == "nb101-json":
+            return import_nb101_json(source, out, command=command)
+        if fmt == "nb301":
+            return import_nb301(source, out, command=command, progress=progress)
+        raise UnknownKeyError("import format", fmt, FORMATS)
 
 
 __all__ = [

@@ -181,11 +181,26 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
         raise _unsafe(path, exc) from exc
 
 
-def _unsafe(path: object, exc: BaseException) -> UnsafePickleError:
+def refusal_reason(exc: BaseException) -> str:
+    """What a refused ``torch.load(weights_only=True)`` tripped on, in a few words: the global
+    it named, or torch's reason; never torch's advice to turn the safe loader off."""
     import re
 
-    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-    what = found.group(1) if found else str(exc).splitlines()[0]
+    text = str(exc)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if found:
+        return found.group(1)
+    detail = re.search(r"WeightsUnpickler error: ([^\n]*)", text)
+    if detail:
+        return f"a construct the safe loader refuses ({detail.group(1).strip().rstrip('.')})"
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    if "weights_only" in text or "can still be loaded" in first:
+        return "a construct the safe loader refuses"
+    return first
+
+
+def _unsafe(path: object, exc: BaseException) -> UnsafePickleError:
+    what = refusal_reason(exc)
     return UnsafePickleError(
         f"refused to load {path}: it references {what}, not in the allow-list of types the "
         "official NB201 files contain (the file may be malicious or of another format)"

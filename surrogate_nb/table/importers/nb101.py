@@ -32,8 +32,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
+import re
 import struct
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +44,9 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, TableFormatError
-from surrogate_nb.space.nb101 import BUDGETS, NB101, NUM_CELLS, Cell
+from surrogate_nb.space.nb101 import BUDGETS, NB101, NUM_CELLS, Cell, from_padded
+from surrogate_nb.space.nb101_cost import params_padded
+from surrogate_nb.space.nb101_encodings import padded_arrays
 from surrogate_nb.table._format import write_table
 from surrogate_nb.table._types import TrialRecord
 
@@ -51,6 +56,7 @@ UNKNOWN_RUN_SEED = -2
 MAX_RECORD_BYTES = 1 << 20
 _MASK_DELTA = 0xA282EAD8
 _REPEATS = 3
+_PAD_CODES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0)
 _CURVES = ("train_acc", "valid_acc", "test_acc", "training_time")
 
 Progress = Callable[[int, int], None]
@@ -335,56 +341,184 @@ def is_nb101_json(source: str | os.PathLike, limit: int = 64 << 20) -> bool:
     return False
 
 
+#: Columns of the column JSON this importer reads (besides the budget accuracy columns).
+_JSON_COLUMNS = ("key", "final_training_time", "trainable_parameters", "operations", "adjacency")
+#: Columns known to carry nothing a table holds (data-1k.json's 2-d plot coordinates).
+_JSON_IGNORED = ("embedding",)
+_BUDGET_COLUMN = re.compile(r"^(\d+)_final_validation_accuracy$")
+
+
+def _json_columns(data: dict[str, Any], source: Path) -> list[int]:
+    """The budgets the JSON holds; refuses an unknown ``<epochs>_final_...`` column and a graph
+    given by only one of ``operations`` / ``adjacency``; warns about other unknown columns."""
+    budgets, unknown = [], []
+    for name in data:
+        m = _BUDGET_COLUMN.match(name)
+        if m is not None:
+            if int(m[1]) not in BUDGETS:
+                raise TableFormatError(
+                    f"{source}: column {name!r} is not an NB-101 budget (epochs in {BUDGETS}); "
+                    "rename or remove it"
+                )
+            budgets.append(int(m[1]))
+        elif name not in _JSON_COLUMNS and name not in _JSON_IGNORED:
+            unknown.append(name)
+    if unknown:
+        warnings.warn(
+            f"{source}: ignoring column(s) {', '.join(map(repr, sorted(unknown)))} (not NB-101 "
+            f"data this importer reads)",
+            stacklevel=3,
+        )
+    if ("operations" in data) != ("adjacency" in data):
+        have, lack = (
+            ("operations", "adjacency") if "operations" in data else ("adjacency", "operations")
+        )
+        raise TableFormatError(
+            f"{source}: column {have!r} without {lack!r}: a cell's graph needs both (or neither)"
+        )
+    return sorted(budgets)
+
+
+def _numeric(data: dict[str, Any], name: str, n: int, source: Path) -> np.ndarray:
+    """A column as float64, refusing non-numbers, nulls, non-finite values and a wrong length."""
+    values = data[name]
+    if not isinstance(values, list) or len(values) != n:
+        size = len(values) if isinstance(values, list) else type(values).__name__
+        raise TableFormatError(f"{source}: column {name!r} has {size} values, 'key' {n}")
+    bad = next(
+        (
+            r
+            for r, v in enumerate(values)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+        ),
+        None,
+    )
+    if bad is not None:
+        raise TableFormatError(
+            f"{source}: column {name!r} holds non-numeric values ({name}[{bad}] = "
+            f"{values[bad]!r}); expected finite numbers"
+        )
+    return np.asarray(values, dtype=np.float64)
+
+
+def _refuse_outside(col: np.ndarray, name: str, source: Path, ok: np.ndarray, rule: str) -> None:
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        raise TableFormatError(
+            f"{source}: {name}[{bad[0]}] = {float(col[bad[0]])!r}; expected {rule}"
+        )
+
+
+def _graph_cell(ops: object, adjacency: object, where: str) -> Cell:
+    """The cell of one row's padded graph (op codes -1, 0..2, -2, -3 = padding), validated."""
+    if not isinstance(ops, list) or not all(
+        isinstance(o, (int, float)) and not isinstance(o, bool) and float(o) in _PAD_CODES
+        for o in ops
+    ):
+        raise TableFormatError(
+            f"{where}: operations {ops!r} must be a list of op codes (-1 input, 0 conv3x3, "
+            "1 conv1x1, 2 maxpool, -2 output, -3 padding)"
+        )
+    codes = [int(o) for o in ops]
+    m = np.asarray(adjacency, dtype=object)
+    if (
+        m.ndim != 2
+        or m.shape != (len(codes), len(codes))
+        or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and x in (0, 1) for x in m.flat
+        )
+    ):
+        raise TableFormatError(
+            f"{where}: adjacency must be a {len(codes)}x{len(codes)} matrix of 0/1 (one row and "
+            f"column per op), got shape {m.shape}"
+        )
+    m = m.astype(np.int8)
+    pad = [i for i, c in enumerate(codes) if c == -3]
+    if m[pad, :].any() or m[:, pad].any():
+        raise TableFormatError(f"{where}: a padding vertex (op -3) has edges")
+    try:
+        return from_padded(m, codes)
+    except (InvalidArchError, ValueError) as exc:
+        raise TableFormatError(f"{where}: not a valid NB-101 cell ({exc})") from None
+
+
 def import_nb101_json(
     source: str | os.PathLike, out: str | os.PathLike, *, command: str = ""
 ) -> Path:
     """Import the column-wise NB-101 JSON export (see module docstring).
 
+    Checks: every column is as long as ``key``; accuracies are fractions in [0, 1], parameter
+    counts non-negative integers, training times finite and >= 0; a row's
+    ``trainable_parameters`` equals the parameter count of its key's cell (`count_params`: a
+    misaligned key is caught even without graphs); when the file carries ``operations`` and
+    ``adjacency``, each row's graph must be a valid cell whose hash is its key. A budget column
+    that is not an NB-101 budget is refused; other unknown columns are ignored with a warning.
+
     Raises:
         TableFormatError: not JSON, missing columns, columns of unequal length, a malformed or
-            unknown hash, a non-numeric or out-of-range accuracy; nothing is written then.
+            unknown hash, a value out of range, a graph that is not a cell or not its key;
+            nothing is written then.
     """
     source = Path(source)
     try:
         data = json.loads(source.read_text())
+    except RecursionError:
+        raise TableFormatError(f"{source}: JSON nested too deeply to be NB-101 data") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise TableFormatError(f"{source}: not a JSON file ({exc})") from None
     if not isinstance(data, dict) or "key" not in data:
         raise TableFormatError(f"{source}: expected a JSON object of columns with 'key' (hashes)")
-    budgets = [e for e in BUDGETS if f"{e}_final_validation_accuracy" in data]
+    budgets = _json_columns(data, source)
     if not budgets:
         raise TableFormatError(
             f"{source}: no '<epochs>_final_validation_accuracy' column (epochs in {BUDGETS})"
         )
     keys = data["key"]
+    if not isinstance(keys, list) or not keys:
+        raise TableFormatError(f"{source}: 'key' must be a non-empty list of module hashes")
     n = len(keys)
     cols: dict[str, np.ndarray] = {}
-    for name in [f"{e}_final_validation_accuracy" for e in budgets] + [
-        "final_training_time",
-        "trainable_parameters",
-    ]:
+    for e in budgets:
+        name = f"{e}_final_validation_accuracy"
+        col = cols[name] = _numeric(data, name, n, source)
+        _refuse_outside(col, name, source, (col >= 0) & (col <= 1), "a fraction in [0, 1]")
+    for name in ("final_training_time", "trainable_parameters"):
         if name not in data:
             cols[name] = np.full(n, np.nan)
             continue
-        try:
-            col = np.asarray(data[name], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TableFormatError(f"{source}: column {name!r} holds non-numeric values") from None
-        if col.shape != (n,):
-            raise TableFormatError(f"{source}: column {name!r} has {col.size} values, 'key' {n}")
-        cols[name] = col
-    for e in budgets:
-        acc = cols[f"{e}_final_validation_accuracy"]
-        bad = np.flatnonzero(~((acc >= 0) & (acc <= 1)))
-        if bad.size:
-            raise TableFormatError(
-                f"{source}: {e}_final_validation_accuracy[{bad[0]}] = {float(acc[bad[0]])}; "
-                "expected a fraction in [0, 1]"
+        col = cols[name] = _numeric(data, name, n, source)
+        if name == "final_training_time":
+            _refuse_outside(col, name, source, col >= 0, "seconds >= 0")
+        else:
+            _refuse_outside(
+                col, name, source, (col >= 0) & (col == np.round(col)), "an integer count >= 0"
             )
     try:
         idx = np.fromiter((NB101.index_of_hash(k) for k in keys), np.int64, n)
-    except InvalidArchError as exc:
+    except (InvalidArchError, TypeError) as exc:
         raise TableFormatError(f"{source}: {exc}") from None
+    if "trainable_parameters" in data:
+        expected = params_padded(*padded_arrays(idx))
+        bad = np.flatnonzero(expected != cols["trainable_parameters"])
+        if bad.size:
+            r = int(bad[0])
+            raise TableFormatError(
+                f"{source}: row {r}: trainable_parameters = {int(cols['trainable_parameters'][r])}"
+                f" but cell {keys[r]} has {int(expected[r])} parameters: keys and values are "
+                "misaligned (or the file is not NB-101 data)"
+            )
+    if "operations" in data:
+        ops_col, adj_col = data["operations"], data["adjacency"]
+        for name, col in (("operations", ops_col), ("adjacency", adj_col)):
+            if not isinstance(col, list) or len(col) != n:
+                raise TableFormatError(f"{source}: column {name!r} must have one entry per key")
+        for r in range(n):
+            cell = _graph_cell(ops_col[r], adj_col[r], f"{source}: row {r}")
+            if cell.module_hash != keys[r]:
+                raise TableFormatError(
+                    f"{source}: row {r}: key {keys[r]} but its graph (operations, adjacency) "
+                    f"hashes to {cell.module_hash}: keys and graphs are misaligned"
+                )
 
     def trials() -> Iterator[TrialRecord]:
         for e in budgets:

@@ -33,8 +33,16 @@ import numpy as np
 
 from surrogate_nb.errors import TableFormatError
 from surrogate_nb.space import NUM_ARCHS, as_indices
-from surrogate_nb.table._format import COST_COLUMNS, MAX_EPOCHS, sha256_file, write_table
+from surrogate_nb.table._format import (
+    COST_COLUMNS,
+    MAX_EPOCHS,
+    MAX_SETTINGS,
+    sha256_file,
+    write_table,
+)
 
+#: Most columns one wide file may have (NB201's published CSV has about 120).
+MAX_COLUMNS = 20_000
 #: Seed under which a mean-only column (no per-run columns) is stored.
 AGGREGATE_SEED = -1
 
@@ -267,6 +275,16 @@ def import_wide(source: str | os.PathLike, out: str | os.PathLike, *, command: s
         raise TableFormatError(
             f"{src}: no column named <dataset>_<metric>_<hp>[_run<k>] (e.g. cifar10_valid_acc_200);"
             f" columns: {list(frame.columns)[:12]}"
+        )
+    n_settings = len({(ds, hp) for ds, hp, _ in curves})
+    if n_settings > MAX_SETTINGS:
+        raise TableFormatError(
+            f"{src}: its columns name {n_settings:,} (dataset, hp) settings; one import writes at "
+            f"most {MAX_SETTINGS} (one data file each): split the file"
+        )
+    if len(frame.columns) > MAX_COLUMNS:
+        raise TableFormatError(
+            f"{src}: {len(frame.columns):,} columns; one import reads at most {MAX_COLUMNS:,}"
         )
     for ds, hp, _metric in curves:
         if not 1 <= int(hp) <= MAX_EPOCHS:

@@ -1,0 +1,155 @@
+"""Exact decisions of the optimizers' core: Hyperband's rung budgets and promotions, and the
+incumbent rule, each fed known values (issue 22, "test strength")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from surrogate_nb.evaluation.optimizers import BaseOptimizer, CellPool, Hyperband
+from surrogate_nb.space import NB201
+
+
+@pytest.mark.parametrize(
+    ("T", "eta", "budgets"),
+    [
+        (200, 3, [2, 7, 22, 67, 200]),  # 200/27 = 7.4, 200/9 = 22.2, 200/3 = 66.7 -> rounded
+        (108, 3, [1, 4, 12, 36, 108]),
+        (12, 3, [1, 4, 12]),  # 12/9 = 1.33 -> 1, 12/3 = 4
+        (100, 2, [2, 3, 6, 12, 25, 50, 100]),  # 100/32 = 3.1, 100/64 = 1.6 -> rounded
+    ],
+)
+def test_hyperband_rung_budgets_are_rounded(T, eta, budgets):
+    hb = Hyperband(eta=eta)
+    hb.reset(CellPool(space=NB201), max_epochs=T)
+    s = hb.s_max_
+    assert s == len(budgets) - 1
+    assert [hb._epochs(s, i) for i in range(s + 1)] == budgets
+
+
+def test_hyperband_promotes_the_best_third_of_a_rung():
+    """Rung 0 of the largest bracket gets known values; exactly the top len // eta cells, best
+    first, come back at the next rung's budget; a NaN is never promoted."""
+    hb = Hyperband(eta=3)
+    pool = CellPool(np.arange(500), space=NB201)
+    hb.reset(pool, max_epochs=27)  # s_max 3: rungs at 1, 3, 9, 27 epochs
+    rng = np.random.default_rng(0)
+    first = [hb.ask_fidelity(rng) for _ in range(27)]  # n = ceil(4/4 * 27) = 27 at 1 epoch
+    assert {e for _, e in first} == {1}
+    values = {}
+    for k, (arch, e) in enumerate(first):
+        v = math.nan if k == 5 else float((k * 7) % 27)  # a permutation of 0..26, one NaN
+        values[NB201.index_of(arch)] = v
+        hb.tell_fidelity(arch, e, v)
+    promoted = [hb.ask_fidelity(rng) for _ in range(9)]
+    assert {e for _, e in promoted} == {3}
+    finite = sorted((v, i) for i, v in values.items() if math.isfinite(v))
+    expected = [i for _, i in reversed(finite[-9:])]
+    assert [NB201.index_of(a) for a, _ in promoted] == expected  # best first
+    assert not hb.todo_  # nothing else in this rung
+    # the next rung keeps the best 3 of these 9 at 9 epochs
+    for k, (arch, e) in enumerate(promoted):
+        hb.tell_fidelity(arch, e, float(k))  # the last one told is the best now
+    third = [hb.ask_fidelity(rng) for _ in range(3)]
+    assert [NB201.index_of(a) for a, _ in third] == [NB201.index_of(a) for a, _ in promoted][::-1][
+        :3
+    ]
+    assert {e for _, e in third} == {9}
+
+
+def test_hyperband_brackets_run_from_most_to_least_aggressive_then_repeat():
+    """Bracket s starts ceil((s_max + 1) / (s + 1) * eta**s) cells at T * eta**-s epochs; the
+    brackets go s_max, s_max - 1, ..., 0, then s_max again."""
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=9)  # s_max 2
+    rng = np.random.default_rng(0)
+    starts = []
+    for _ in range(4):
+        hb._start_bracket(rng)
+        s, _ = hb.rung_
+        starts.append((s, len(hb.todo_), hb.todo_[0][1]))
+    assert starts == [(2, 9, 1), (1, 5, 3), (0, 3, 9), (2, 9, 1)]
+
+
+def test_hyperband_keeps_one_cell_of_a_rung_smaller_than_eta():
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=9)
+    rng = np.random.default_rng(0)
+    hb.rung_ = (2, 0)
+    a, b = NB201.from_index(10), NB201.from_index(20)
+    hb.results_ = [(a, 50.0), (b, 60.0)]  # 2 // 3 == 0: still one goes on
+    hb._promote(rng)
+    assert hb.todo_ == [(b, 3)] and hb.rung_ == (2, 1)
+
+
+def test_hyperband_without_a_curve_length_uses_one_epoch():
+    hb = Hyperband(eta=3)
+    hb.reset(CellPool(space=NB201), max_epochs=None)
+    assert (hb.T_, hb.s_max_) == (1, 0)
+    assert hb.ask_fidelity(np.random.default_rng(0))[1] == 1
+
+
+class _Table:
+    """A benchmark with known values per (cell, epochs) and 1 s per epoch."""
+
+    space = NB201
+
+    def __init__(self, values: dict[tuple[int, int], float], T: int = 10) -> None:
+        self.values, self.T = values, T
+
+    def epochs(self, dataset, hp=None):
+        return self.T
+
+    def cost(self, arch, dataset, hp=None):
+        return {"train_time_s": float(self.T), "train_time_per_epoch_s": 1.0}
+
+    def query(self, arch, dataset, metric, hp=None, epoch=None, seed=None, rng=None):
+        e = self.T if epoch is None else epoch + 1
+        return self.values.get((NB201.index_of(arch), e), -1.0)  # -1: only reported
+
+
+class _Script(BaseOptimizer):
+    """Proposes a fixed list of (cell, epochs)."""
+
+    name = "script"
+
+    def __init__(self, script):
+        self.script = list(script)
+
+    def reset(self, pool, max_epochs=None):
+        super().reset(pool, max_epochs)
+        self.k = 0
+
+    def ask_fidelity(self, rng):
+        cell, e = self.script[self.k % len(self.script)]
+        self.k += 1
+        return NB201.from_index(cell), e
+
+    def ask(self, rng):
+        return self.ask_fidelity(rng)[0]
+
+    def tell(self, arch, value):
+        pass
+
+
+def test_incumbent_is_chosen_by_fidelity_then_value():
+    """A cell seen only at 1 epoch with a high value must not beat a full-fidelity result; at
+    equal fidelity the larger value wins; a later, lower value does not replace it."""
+    values = {(1, 1): 99.0, (2, 10): 70.0, (3, 10): 80.0, (4, 10): 75.0, (5, 3): 98.0}
+    script = [(1, 1), (2, 10), (5, 3), (3, 10), (4, 10)]
+    traj = _Script(script).run(
+        _Table(values), "d", "acc", budget_s=1e6, rng=np.random.default_rng(0), max_evals=5
+    )
+    assert traj.incumbent_index == [1, 2, 2, 3, 3]
+    assert traj.incumbent_signal == [99.0, 70.0, 70.0, 80.0, 80.0]
+    assert traj.epochs == [1, 10, 3, 10, 10]
+
+
+def test_simulated_time_charges_epochs_and_stops_before_overrunning():
+    values = {(1, 1): 1.0, (2, 10): 2.0, (3, 10): 3.0}
+    traj = _Script([(1, 1), (2, 10), (3, 10)]).run(
+        _Table(values), "d", "acc", budget_s=15.0, rng=np.random.default_rng(0)
+    )
+    assert traj.time_s == [1.0, 11.0]  # the third (10 s) would end at 21 s > 15 s

@@ -374,3 +374,56 @@ def nb301_cmd(
         highlight=False,
     )
     _done(path)
+
+
+@study_app.command("nb301-true")
+def nb301_true_cmd(
+    table: Path = _TABLE,
+    metric: str = typer.Option("x-valid_acc", "--metric", "-m", help="Search signal."),
+    optimizers: list[str] = typer.Option(
+        ["random_search", "rea", "local_search", "tpe"],
+        "--optimizers",
+        help="Optimizers, repeat the option (single-fidelity registry names).",
+    ),
+    runs_true: int = typer.Option(5, "--runs-true", help="Runs per optimizer with real training."),
+    runs_surrogate: int = typer.Option(20, "--runs-surrogate", help="Runs on the surrogate."),
+    budget_evals: float = typer.Option(
+        20, "--budget-evals", help="Budget per run, in median trainings of the table."
+    ),
+    model: str = typer.Option("lgb", "--model", help="Surrogate model (metric and runtime)."),
+    data_dir: str = typer.Option(None, help="Dataset folder of the table's build (default)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report folder (default runs/studies/nb301-true)."
+    ),
+    seed: int = _SEED,
+) -> None:
+    """NB301's surrogate-versus-true experiment: the optimizers on the surrogate benchmark and
+    with real training of every proposed cell under the table's protocol (its ledger; the true
+    runs resume from it). Cost: runs_true x optimizers x budget_evals trainings (darts-cpu:
+    ~10-30 s each here), the surrogate side seconds."""
+    import numpy as np
+
+    from surrogate_nb.evaluation.studies.nb301_true import plan_of_table, surrogate_vs_true
+    from surrogate_nb.regressors import make_surrogate
+    from surrogate_nb.table import Benchmark
+
+    surrogate = make_surrogate(model)
+    b = Benchmark.open(table)
+    plan = plan_of_table(b, data_dir=data_dir)
+    times = b.to_xy(plan.dataset, "train_time_s")[1]
+    path = _out(out, "nb301-true")
+    r = surrogate_vs_true(
+        b,
+        plan,
+        metric,
+        path,
+        optimizers=list(dict.fromkeys(optimizers)),
+        surrogate=surrogate,
+        runs_true=runs_true,
+        runs_surrogate=runs_surrogate,
+        budget_s=float(budget_evals) * float(np.median(times)),
+        seed=seed,
+        on_step=lambda what: console.print(f"· {what}", highlight=False),
+    )
+    console.print(f"ranking agreement (Kendall τ): {r.ranking_tau:.3f}", highlight=False)
+    _done(path)

@@ -1,0 +1,223 @@
+"""Study `nb301-true`: NB301's final experiment — do optimizers rank the same on the surrogate
+benchmark as with real training?
+
+The same NAS optimizers run (a) on a `SurrogateBenchmark` fitted on the table (the metric, plus a
+runtime surrogate that charges simulated time, as NB301's benchmark does) and (b) with real
+training of every proposed cell under the table's protocol (`true_runs.TrainingBenchmark`: each
+training lands in the build's ledger with the source ``<optimizer>-true``, and is charged its
+recorded training time). Both sides get the same simulated budget. Per optimizer: the anytime
+incumbent (mean and 95 % band over runs) on each side, the final incumbent's mean; the verdict is
+the Kendall τ between the two sides' rankings of the optimizers.
+
+True runs replay from the ledger: re-running the same command resumes them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from surrogate_nb import ranking
+from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.evaluation.optimizers import Trajectory, make_optimizer
+from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
+from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
+from surrogate_nb.evaluation.true_runs import TrainingBenchmark
+from surrogate_nb.exhaustive import BuildPlan
+from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
+from surrogate_nb.regressors.fitting import for_space
+from surrogate_nb.table import Benchmark
+
+
+def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan:
+    """The build that made `table` (its protocol, first seed, space, ledger beside it), to train
+    more cells the same way; `BuildError` when the manifest records no build protocol."""
+    import dataclasses
+
+    from surrogate_nb.errors import BuildError
+    from surrogate_nb.exhaustive import TrainConfig
+
+    protocol = dict(table.manifest.get("protocol") or {})
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if not protocol or not table.datasets():
+        raise BuildError(f"{table.path} records no build protocol (was it made by snb build?)")
+    config = TrainConfig(**{k: v for k, v in protocol.items() if k in names})
+    seeds = tuple(int(s) for s in protocol.get("seeds") or [777])
+    return BuildPlan(
+        dataset=table.datasets()[0],
+        out=str(table.path),
+        config=config,
+        cells=[],
+        seeds=seeds[:1],
+        space=table.space.name,
+        engine="reference",
+        data_dir=data_dir,
+    )
+
+
+@dataclass
+class TrueResult(StudyResult):
+    """What `surrogate_vs_true` found.
+
+    Attributes:
+        budget_s: simulated budget of every run (seconds of recorded training time).
+        finals: {side: {optimizer: final incumbent value per run}}.
+        ranking_tau: Kendall τ between the sides' rankings of the optimizers (by mean final;
+            NaN when one side ties every optimizer).
+        seconds_per_run: {side: mean wall seconds of one run}.
+        trained: trainings the true side ran now (the rest came from the ledger).
+    """
+
+    budget_s: float
+    finals: dict[str, dict[str, list[float]]]
+    ranking_tau: float
+    seconds_per_run: dict[str, float]
+    trained: int
+
+    headline = "nb301_true_anytime"
+
+
+def surrogate_vs_true(
+    table: Benchmark,
+    plan: BuildPlan,
+    metric: str,
+    out: str | Path,
+    *,
+    optimizers: Sequence[str],
+    surrogate: SurrogateModel,
+    runs_true: int = 5,
+    runs_surrogate: int = 20,
+    budget_s: float,
+    seed: int = 0,
+    on_step: Callable[[str], None] | None = None,
+) -> TrueResult:
+    """Run `optimizers` on the surrogate benchmark and with real training; compare rankings.
+
+    Args:
+        table: the table the surrogates are fitted on (its space and dataset).
+        plan: the build whose protocol and ledger the true runs train with (its `cells` unused).
+        metric: search signal (e.g. x-valid_acc); the incumbent's value is reported.
+        out: report folder.
+        optimizers: registry names (`evaluation.optimizers.OPTIMIZERS`, single fidelity).
+        surrogate: prototype of the metric and runtime surrogates.
+        runs_true / runs_surrogate: runs per optimizer on each side (run r uses the same seed on
+            both sides).
+        budget_s: simulated seconds of training per run.
+        seed: master seed.
+        on_step: progress callback (a short line per run).
+
+    Raises:
+        SurrogateNBError: fewer than 2 optimizers or runs, a non-positive budget.
+    """
+    if len(optimizers) < 2 or runs_true < 1 or runs_surrogate < 1:
+        raise SurrogateNBError("the comparison needs >= 2 optimizers and >= 1 run per side")
+    if not budget_s > 0:
+        raise SurrogateNBError(f"budget must be > 0 simulated seconds, got {budget_s!r}")
+    step = on_step or (lambda _: None)
+    dataset = plan.dataset
+    proto = for_space(surrogate, table.space.name)
+    step("fitting the metric and runtime surrogates")
+    sb = SurrogateBenchmark.from_table(
+        table, dataset, [metric, "train_time_s"], rng=np.random.default_rng(seed), surrogate=proto
+    )
+    trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
+    clock: dict[str, list[float]] = {"surrogate": [], "true": []}
+    trained = 0
+    for name in optimizers:
+        for side, runs in (("surrogate", runs_surrogate), ("true", runs_true)):
+            bench: Any = sb
+            if side == "true":
+                bench = TrainingBenchmark(plan, f"{name}-true")
+            for r in range(runs):
+                step(f"{name}: {side} run {r + 1}/{runs}")
+                t0 = time.perf_counter()
+                traj = make_optimizer(name).run(
+                    bench,
+                    dataset,
+                    metric,
+                    budget_s=budget_s,
+                    # [seed, r, 1]: default_rng([0, 0]) would replay default_rng(0), the stream
+                    # that sampled the table's random cells
+                    rng=np.random.default_rng([seed, r, 1]),
+                    signal_seed="sample" if side == "surrogate" else None,
+                )
+                clock[side].append(time.perf_counter() - t0)
+                trajs[side].setdefault(name, []).append(traj)
+            if side == "true":
+                trained += bench.trained_now
+    finals = {
+        side: {n: [t.final_report for t in ts] for n, ts in by.items()}
+        for side, by in trajs.items()
+    }
+    means = {side: [float(np.nanmean(finals[side][n])) for n in optimizers] for side in finals}
+    tau = ranking.kendall_tau(means["surrogate"], means["true"])
+    result = TrueResult(
+        out=Path(out),
+        facts=table_facts(table, dataset, metric, None),
+        budget_s=float(budget_s),
+        finals=finals,
+        ranking_tau=float(tau),
+        seconds_per_run={k: float(np.mean(v)) for k, v in clock.items()},
+        trained=trained,
+    )
+    _report(result, trajs, list(optimizers), metric)
+    return result
+
+
+def _report(
+    r: TrueResult, trajs: dict[str, dict[str, list[Trajectory]]], names: list[str], metric: str
+) -> None:
+    report = Report(r.out, f"Surrogate benchmark vs real training · {metric}")
+    grid = np.linspace(0, r.budget_s, 100)
+    data: dict[str, dict[str, list[list[float]]]] = {}
+    for side, by in trajs.items():
+        data[side] = {}
+        for n in names:
+            rows = np.stack([t.at(grid) for t in by[n]])
+            mean, lo, hi = mean_band(rows)
+            data[side][n] = [mean.tolist(), lo.tolist(), hi.tolist()]
+
+    def draw(fig):
+        for k, side in enumerate(("surrogate", "true")):
+            ax = fig.add_subplot(1, 2, k + 1)
+            for j, n in enumerate(names):
+                mean, lo, hi = (np.asarray(v) for v in data[side][n])
+                ax.plot(grid, mean, color=PALETTE[j % len(PALETTE)], label=n)
+                ax.fill_between(grid, lo, hi, color=PALETTE[j % len(PALETTE)], alpha=0.15)
+            ax.set_title(f"{side} ({len(trajs[side][names[0]])} runs each)")
+            ax.set_xlabel("simulated training time (s)")
+            ax.set_ylabel(f"incumbent {metric}")
+        fig.axes[0].legend(fontsize=8)
+
+    report.figure(
+        "nb301_true_anytime",
+        draw,
+        {"grid_s": grid.tolist(), **data},
+        "Anytime incumbent (mean and 95% band over runs) of each optimizer on the surrogate "
+        "benchmark (left) and with real training of every proposed cell (right), same budget.",
+        headline=True,
+        size=(11, 4),
+    )
+    rows = [
+        {
+            "optimizer": n,
+            "surrogate final": float(np.nanmean(r.finals["surrogate"][n])),
+            "true final": float(np.nanmean(r.finals["true"][n])),
+            "true runs": len(r.finals["true"][n]),
+        }
+        for n in names
+    ]
+    report.table(rows)
+    report.text(
+        f"Kendall τ between the two rankings of the optimizers: **{r.ranking_tau:.3f}** "
+        f"({len(names)} optimizers). One run takes {r.seconds_per_run['surrogate']:.2f} s on the "
+        f"surrogate and {r.seconds_per_run['true']:.1f} s with real training "
+        f"({r.trained} trainings now; the rest came from the ledger)."
+    )
+    report.summary = r.to_dict()
+    report.write()

@@ -9,7 +9,7 @@ from surrogate_nb.exhaustive import BuildPlan, Ledger, TrainConfig, run_build
 from surrogate_nb.regressors import LGBRegressor, Surrogate
 from surrogate_nb.table import Benchmark
 
-TINY = TrainConfig(epochs=1, channels=4, layers=3, batch_size=32, latency_batches=0)
+TINY = TrainConfig(epochs=1, channels=8, layers=5, batch_size=32, latency_batches=0)
 
 
 def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):

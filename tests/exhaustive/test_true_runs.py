@@ -12,7 +12,7 @@ from surrogate_nb.evaluation.true_runs import TrainingBenchmark, build_from_opti
 from surrogate_nb.exhaustive import BuildPlan, Ledger, TrainConfig
 from surrogate_nb.space import DARTS
 
-TINY = TrainConfig(epochs=2, channels=4, layers=3, batch_size=32, latency_batches=0)
+TINY = TrainConfig(epochs=2, channels=8, layers=5, batch_size=32, latency_batches=0)
 
 
 @pytest.fixture

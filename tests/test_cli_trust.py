@@ -260,22 +260,3 @@ def test_library_writers_replace_only_their_own_kind(tmp_path):
     s.save(tmp_path / "m")
     s.save(tmp_path / "m")  # a model replaces a model
     assert Surrogate.load(tmp_path / "m").predict(np.arange(3))[0].shape == (3,)
-
-
-def test_demo_into_a_log_file_prints_plain_lines_during_a_step(monkeypatch, capsys):
-    """Item 6: into a log file the demo wrote one finished bar per step and nothing during a
-    step (its leave-out step was silent for 102 s). Now: a plain line per event and a
-    "still running" line at least every 3 intervals while one step runs."""
-    import time
-
-    from surrogate_nb.cli import _demo, _progress
-
-    monkeypatch.setattr(_progress, "PLAIN_INTERVAL_S", 0.05)
-    with _progress.Reporter("demo", plain=True) as rep:
-        _demo._plain_event(rep, "stage", {"name": "leave-out", "detail": "fitting 4 models"})
-        time.sleep(0.5)  # one long step, no events
-        _demo._plain_event(rep, "done", {"name": "leave-out", "seconds": 0.5})
-    lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("demo leave-out: fitting 4 models")
-    assert any("(still running)" in x for x in lines[1:-1]), lines
-    assert lines[-1].startswith("demo leave-out done (0 s)")

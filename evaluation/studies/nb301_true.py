@@ -14,6 +14,7 @@ True runs replay from the ledger: re-running the same command resumes them.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb import ranking
-from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.errors import BuildError, SurrogateNBError
 from surrogate_nb.evaluation.optimizers import Trajectory, make_optimizer
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.evaluation.true_runs import TrainingBenchmark
-from surrogate_nb.exhaustive import BuildPlan
+from surrogate_nb.exhaustive import BuildPlan, TrainConfig
 from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
 from surrogate_nb.regressors.fitting import for_space
 from surrogate_nb.table import Benchmark
@@ -37,11 +38,6 @@ from surrogate_nb.table import Benchmark
 def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan:
     """The build that made `table` (its protocol, first seed, space, ledger beside it), to train
     more cells the same way; `BuildError` when the manifest records no build protocol."""
-    import dataclasses
-
-    from surrogate_nb.errors import BuildError
-    from surrogate_nb.exhaustive import TrainConfig
-
     protocol = dict(table.manifest.get("protocol") or {})
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     if not protocol or not table.datasets():

@@ -174,8 +174,8 @@ def _report(
     for side, by in trajs.items():
         data[side] = {}
         for n in names:
-            rows = np.stack([t.at(grid) for t in by[n]])
-            mean, lo, hi = mean_band(rows)
+            curves = np.stack([t.at(grid) for t in by[n]])
+            mean, lo, hi = mean_band(curves)
             data[side][n] = [mean.tolist(), lo.tolist(), hi.tolist()]
 
     def draw(fig):

@@ -37,6 +37,7 @@ from surrogate_nb.evaluation.studies._common import (
     fit_predict,
     metric_unit,
     score,
+    seed_matrix,
     table_facts,
     usable_sizes,
 )
@@ -85,10 +86,8 @@ def cell_labels(
     benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cells, per-cell seed mean, per-cell seed values (n, S) with NaN holes) of a table."""
-    idx, y = benchmark.to_xy(dataset, metric, hp=hp)
-    seeds = benchmark.seeds(dataset, hp)
-    Y = np.stack([benchmark.query(idx, dataset, metric, hp=hp, seed=s) for s in seeds], axis=1)
-    return idx, y, Y
+    idx, Y, _ = seed_matrix(benchmark, dataset, metric, hp)
+    return idx, np.nanmean(Y, axis=1), Y
 
 
 def noise_comparison(

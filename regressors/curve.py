@@ -549,6 +549,35 @@ class _quiet_nanmean:
         self._w.__exit__(*exc)
 
 
+class _Memo:
+    """Per-cell predictions of a `CurveSurrogate`: one row per cell of an enumerable space (row =
+    cell index), else one row per cell asked for so far (rows grow as new cells come)."""
+
+    def __init__(self, space: Any, T: int) -> None:
+        self.T = T
+        self.dense = bool(space.enumerable)
+        n = int(space.cardinality) if self.dense else 0
+        self.slot: dict[int, int] = {}
+        self.mt, self.st = np.zeros((n, T)), np.zeros((n, T))
+        self.g, self.done = np.zeros(n), np.zeros(n, bool)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """The memo rows of cells `idx` (new cells get new, not-done rows)."""
+        if self.dense:
+            return idx
+        before = len(self.slot)
+        rows = np.fromiter(
+            (self.slot.setdefault(int(i), len(self.slot)) for i in idx), np.int64, len(idx)
+        )
+        grow = len(self.slot) - before
+        if grow:
+            self.mt = np.concatenate([self.mt, np.zeros((grow, self.T))])
+            self.st = np.concatenate([self.st, np.zeros((grow, self.T))])
+            self.g = np.concatenate([self.g, np.zeros(grow)])
+            self.done = np.concatenate([self.done, np.zeros(grow, bool)])
+        return rows
+
+
 class CurveSurrogate:
     """A `CurveModel` over the cells of a search space (its `SearchSpace.featurize` features),
     queried by cell.
@@ -562,8 +591,9 @@ class CurveSurrogate:
             `budget_curves_from_table`); `setting_columns` maps a schedule to its position.
 
     Predictions are memoised per cell, computed in chunks of the cells asked for, so optimizers
-    querying one cell at a time pay an array lookup after the first query, and the whole space
-    (15,625 NB201 cells, 423,624 NB-101 cells) can be predicted once.
+    querying one cell at a time pay a lookup after the first query, and the whole space (15,625
+    NB201 cells, 423,624 NB-101 cells) can be predicted once. The memo of a space too large to
+    list (DARTS) holds the cells asked for so far.
     """
 
     def __init__(
@@ -636,28 +666,19 @@ class CurveSurrogate:
         matrix: NB-101's full features are 461 float32 columns)."""
         memo = self.__dict__.get("_memo")
         if memo is None:
-            space = get_space(self.space)
-            if not space.enumerable:
-                raise SurrogateNBError(
-                    f"curve surrogates keep a per-cell memo of an enumerable space; the "
-                    f"{space.name} space has {space.cardinality:,} cells"
-                )
-            size, T = space.cardinality, self.T
-            memo = {
-                "mt": np.zeros((size, T)),
-                "st": np.zeros((size, T)),
-                "g": np.zeros(size),
-                "done": np.zeros(size, bool),
-            }
-            self._memo = memo
-        new = np.unique(idx[~memo["done"][idx]])
-        for lo in range(0, len(new), _MEMO_CHUNK):
-            part = new[lo : lo + _MEMO_CHUNK]
-            X = self._X(part)
-            memo["mt"][part], memo["st"][part] = self.model_.predict_t(X)
-            memo["g"][part] = self.model_.noise_ratio(X)
-            memo["done"][part] = True
-        return memo["mt"][idx], memo["st"][idx], memo["g"][idx]
+            memo = self._memo = _Memo(get_space(self.space), self.T)
+        rows = memo.rows(idx)
+        new_rows = np.flatnonzero(~memo.done[rows])
+        if len(new_rows):
+            new_rows = new_rows[np.unique(rows[new_rows], return_index=True)[1]]
+            for lo in range(0, len(new_rows), _MEMO_CHUNK):
+                part = new_rows[lo : lo + _MEMO_CHUNK]
+                X = self._X(idx[part])
+                at = rows[part]
+                memo.mt[at], memo.st[at] = self.model_.predict_t(X)
+                memo.g[at] = self.model_.noise_ratio(X)
+                memo.done[at] = True
+        return memo.mt[rows], memo.st[rows], memo.g[rows]
 
     def predict(
         self, archs: object, *, include_noise: bool = False
@@ -723,9 +744,8 @@ def curves_from_table(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cell indices (n,), curves (n, S, T) float64) of the cells with at least one whole run."""
     arr = np.asarray(table.array(dataset, metric, hp), dtype=np.float64)
-    whole = np.isfinite(arr).all(axis=2).any(axis=1)
-    idx = np.flatnonzero(whole)
-    return idx.astype(np.int64), arr[idx]
+    rows = np.flatnonzero(np.isfinite(arr).all(axis=2).any(axis=1))
+    return table.row_cells()[rows], arr[rows]
 
 
 def budget_curves_from_table(
@@ -763,8 +783,8 @@ def budget_curves_from_table(
             Y = np.full((len(arr), len(seeds), len(hps)), np.nan)
         for k, seed in enumerate(table.seeds(dataset, h)):
             Y[:, slot[int(seed)], j] = arr[:, k, -1]
-    idx = np.flatnonzero(np.isfinite(Y).any(axis=1).all(axis=1)).astype(np.int64)
-    return idx, Y[idx], hps, [budget[h] for h in hps]
+    rows = np.flatnonzero(np.isfinite(Y).any(axis=1).all(axis=1))
+    return table.row_cells()[rows], Y[rows], hps, [budget[h] for h in hps]
 
 
 def fit_curve_from_table(

@@ -5,7 +5,7 @@ names to classes:
 
 >>> from surrogate_nb.evaluation.optimizers import OPTIMIZERS, make_optimizer
 >>> sorted(OPTIMIZERS)
-['hyperband', 'local_search', 'random_search', 'rea', 'reinforce', 'tpe']
+['bohb', 'hyperband', 'local_search', 'random_search', 'rea', 'reinforce', 'tpe']
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from surrogate_nb.evaluation.optimizers.base import (
     labelled,
     run_repeats,
 )
+from surrogate_nb.evaluation.optimizers.bohb import BOHB
 from surrogate_nb.evaluation.optimizers.evolution import RegularizedEvolution
 from surrogate_nb.evaluation.optimizers.hyperband import Hyperband
 from surrogate_nb.evaluation.optimizers.local_search import LocalSearch
@@ -31,7 +32,7 @@ from surrogate_nb.evaluation.optimizers.tpe import TPE
 #: Registry: name -> optimizer class (the names the CLI and the studies accept).
 OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
     cls.name: cls
-    for cls in (RandomSearch, RegularizedEvolution, Reinforce, LocalSearch, TPE, Hyperband)
+    for cls in (RandomSearch, RegularizedEvolution, Reinforce, LocalSearch, TPE, Hyperband, BOHB)
 }
 
 
@@ -54,6 +55,7 @@ def make_optimizer(name: str, **kwargs: Any) -> BaseOptimizer:
 
 
 __all__ = [
+    "BOHB",
     "OPTIMIZERS",
     "TPE",
     "BaseOptimizer",

@@ -8,7 +8,7 @@ epoch count in full, as when restarting from scratch). The signal at e epochs is
 value after e epochs (`query(..., epoch=e - 1)`, epochs count from 0), i.e. the e-th point of the
 T-epoch curve: the cosine schedule is not restarted at e epochs, a documented approximation of a
 true e-epoch run. Brackets repeat until the budget ends. Cells are sampled uniformly (Hyperband;
-BOHB would sample from a TPE model of the largest budget with enough results — not implemented).
+`BOHB` draws them from a TPE model instead).
 """
 
 from __future__ import annotations
@@ -60,8 +60,12 @@ class Hyperband(BaseOptimizer):
         n = math.ceil((self.s_max_ + 1) / (s + 1) * self.eta**s)
         self.rung_ = (s, 0)
         e = self._epochs(s, 0)
-        self.todo_ = [(self.pool.sample(rng), e) for _ in range(n)]
+        self.todo_ = [(self._new_cell(rng), e) for _ in range(n)]
         self.results_ = []
+
+    def _new_cell(self, rng: np.random.Generator) -> Any:
+        """A cell that starts a bracket: uniform at random (BOHB overrides this)."""
+        return self.pool.sample(rng)
 
     def _promote(self, rng: np.random.Generator) -> None:
         s, i = self.rung_

@@ -25,7 +25,7 @@ import numpy as np
 
 from surrogate_nb import ranking
 from surrogate_nb.errors import BuildError, SurrogateNBError
-from surrogate_nb.evaluation.optimizers import Trajectory, make_optimizer
+from surrogate_nb.evaluation.optimizers import OPTIMIZERS, Trajectory, make_optimizer
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.evaluation.true_runs import TrainingBenchmark
@@ -90,6 +90,7 @@ def surrogate_vs_true(
     runs_surrogate: int = 20,
     budget_s: float,
     seed: int = 0,
+    curve_model: str = "lgb",
     on_step: Callable[[str], None] | None = None,
 ) -> TrueResult:
     """Run `optimizers` on the surrogate benchmark and with real training; compare rankings.
@@ -99,12 +100,17 @@ def surrogate_vs_true(
         plan: the build whose protocol and ledger the true runs train with (its `cells` unused).
         metric: search signal (e.g. x-valid_acc); the incumbent's value is reported.
         out: report folder.
-        optimizers: registry names (`evaluation.optimizers.OPTIMIZERS`, single fidelity).
-        surrogate: prototype of the metric and runtime surrogates.
+        optimizers: registry names (`evaluation.optimizers.OPTIMIZERS`). With a multi-fidelity
+            one (hyperband, bohb) the metric's surrogate is a learning-curve surrogate (it
+            answers every epoch; every optimizer then runs on it), and the true side charges an
+            evaluation at e of T epochs e/T of the recorded training time, as on a table.
+        surrogate: prototype of the runtime surrogate, and of the metric's when every optimizer
+            is single-fidelity.
         runs_true / runs_surrogate: runs per optimizer on each side (run r uses the same seed on
             both sides).
         budget_s: simulated seconds of training per run.
         seed: master seed.
+        curve_model: regressor of the learning-curve surrogate (`CurveModel`'s ``model``).
         on_step: progress callback (a short line per run).
 
     Raises:
@@ -118,9 +124,20 @@ def surrogate_vs_true(
     dataset = plan.dataset
     proto = for_space(surrogate, table.space.name)
     step("fitting the metric and runtime surrogates")
-    sb = SurrogateBenchmark.from_table(
-        table, dataset, [metric, "train_time_s"], rng=np.random.default_rng(seed), surrogate=proto
-    )
+    rng = np.random.default_rng(seed)
+    if any(OPTIMIZERS[name].multi_fidelity for name in optimizers if name in OPTIMIZERS):
+        curves = SurrogateBenchmark.from_curves(table, dataset, metric, rng=rng, model=curve_model)
+        runtime = SurrogateBenchmark.from_table(
+            table, dataset, "train_time_s", rng=rng, surrogate=proto
+        )
+        sb = SurrogateBenchmark({**curves.surrogates, **runtime.surrogates}, table=table)
+        # single-run draws need the curve model's noise model (a table with repeated seeds)
+        draws = all(getattr(s, "has_noise", True) for s in curves.surrogates.values())
+    else:
+        sb = SurrogateBenchmark.from_table(
+            table, dataset, [metric, "train_time_s"], rng=rng, surrogate=proto
+        )
+        draws = True
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
     clock: dict[str, list[float]] = {"surrogate": [], "true": []}
     trained = 0
@@ -140,7 +157,7 @@ def surrogate_vs_true(
                     # [seed, r, 1]: default_rng([0, 0]) would replay default_rng(0), the stream
                     # that sampled the table's random cells
                     rng=np.random.default_rng([seed, r, 1]),
-                    signal_seed="sample" if side == "surrogate" else None,
+                    signal_seed="sample" if side == "surrogate" and draws else None,
                 )
                 clock[side].append(time.perf_counter() - t0)
                 trajs[side].setdefault(name, []).append(traj)

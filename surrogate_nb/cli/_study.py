@@ -383,7 +383,8 @@ def nb301_true_cmd(
     optimizers: list[str] = typer.Option(
         ["random_search", "rea", "local_search", "tpe"],
         "--optimizers",
-        help="Optimizers, repeat the option (single-fidelity registry names).",
+        help="Optimizers, repeat the option (registry names; with hyperband or bohb the metric's "
+        "surrogate is a learning-curve model and every optimizer runs on it).",
     ),
     runs_true: int = typer.Option(5, "--runs-true", help="Runs per optimizer with real training."),
     runs_surrogate: int = typer.Option(20, "--runs-surrogate", help="Runs on the surrogate."),
@@ -423,6 +424,7 @@ def nb301_true_cmd(
         runs_surrogate=runs_surrogate,
         budget_s=float(budget_evals) * float(np.median(times)),
         seed=seed,
+        curve_model=model,
         on_step=lambda what: console.print(f"· {what}", highlight=False),
     )
     console.print(f"ranking agreement (Kendall τ): {r.ranking_tau:.3f}", highlight=False)

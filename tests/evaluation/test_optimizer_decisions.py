@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from surrogate_nb.evaluation.optimizers import BaseOptimizer, CellPool, Hyperband
+from surrogate_nb.evaluation.optimizers import BOHB, BaseOptimizer, CellPool, Hyperband
 from surrogate_nb.space import NB201
 
 
@@ -153,3 +153,69 @@ def test_simulated_time_charges_epochs_and_stops_before_overrunning():
         _Table(values), "d", "acc", budget_s=15.0, rng=np.random.default_rng(0)
     )
     assert traj.time_s == [1.0, 11.0]  # the third (10 s) would end at 21 s > 15 s
+
+
+def _bohb_with(observed: dict[int, list[float]], **kw) -> BOHB:
+    opt = BOHB(**kw)
+    opt.reset(CellPool(space=NB201), max_epochs=27)
+    opt.observed_ = {e: [([0] * 6, v) for v in values] for e, values in observed.items()}
+    return opt
+
+
+def test_bohb_models_the_largest_budget_with_enough_finite_results():
+    nan = math.nan
+    observed = {1: [1.0] * 12, 3: [2.0] * 9 + [nan] * 5, 9: [3.0] * 3, 27: [nan] * 20}
+    assert _bohb_with(observed, min_points=10).model_budget() == 1  # 3 has 9 finite only
+    assert _bohb_with(observed, min_points=9).model_budget() == 3
+    assert _bohb_with(observed, min_points=3).model_budget() == 9
+    assert _bohb_with(observed, min_points=13).model_budget() is None
+
+
+def test_bohb_draws_hyperbands_cells_until_a_model_exists():
+    """Without enough results BOHB starts brackets with exactly the cells Hyperband draws from
+    the same stream."""
+    hb, bohb = Hyperband(), BOHB()
+    for opt in (hb, bohb):
+        opt.reset(CellPool(space=NB201), max_epochs=27)
+    bohb.observed_ = {27: [([0] * 6, 1.0)] * 9}  # one short of the default min_points
+    a = [hb.ask_fidelity(np.random.default_rng(3)) for _ in range(3)]
+    b = [bohb.ask_fidelity(np.random.default_rng(3)) for _ in range(3)]
+    assert [(NB201.index_of(x), e) for x, e in a] == [(NB201.index_of(x), e) for x, e in b]
+
+
+def test_bohb_with_random_fraction_one_never_asks_the_model(monkeypatch):
+    bohb = _bohb_with({27: [1.0] * 20}, random_fraction=1.0)
+    assert bohb.model_budget() == 27
+
+    def refuse(*_):
+        raise AssertionError("the model was asked")
+
+    monkeypatch.setattr(bohb, "_from_model", refuse)
+    rng = np.random.default_rng(0)
+    assert all(bohb.ask_fidelity(rng) for _ in range(30))
+
+
+def test_bohb_proposes_from_the_model_of_good_results():
+    """Results where op 3 on every edge scores high and others low: with random_fraction 0 the
+    TPE model proposes op 3 far more often than a uniform draw (1/5 of the edges)."""
+    opt = BOHB(random_fraction=0.0, min_points=10)
+    opt.reset(CellPool(space=NB201), max_epochs=27)
+    rng = np.random.default_rng(0)
+    results = []
+    for _ in range(40):
+        arch = NB201.sample(rng)
+        choices = NB201.to_choices(arch)
+        results.append((choices, float(sum(c == 3 for c in choices))))
+    opt.observed_ = {9: results}
+    proposed = [NB201.to_choices(opt._new_cell(rng)) for _ in range(30)]
+    share = np.mean([c == 3 for cell in proposed for c in cell])
+    assert share > 0.35  # uniform: 0.2 (sd 0.03 over 180 edges)
+
+
+def test_bohb_records_each_result_under_its_budget():
+    opt = BOHB()
+    opt.reset(CellPool(space=NB201), max_epochs=27)
+    a, b = NB201.from_index(5), NB201.from_index(7)
+    opt.tell_fidelity(a, 3, 40.0)
+    opt.tell_fidelity(b, None, 50.0)  # full fidelity: the table's T
+    assert opt.observed_ == {3: [(NB201.to_choices(a), 40.0)], 27: [(NB201.to_choices(b), 50.0)]}

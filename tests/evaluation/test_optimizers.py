@@ -9,6 +9,7 @@ import pytest
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.optimizers import (
+    BOHB,
     OPTIMIZERS,
     TPE,
     CellPool,
@@ -152,6 +153,10 @@ class TestHyperband(OptimizerContract):
         assert min(t.epochs) < fake_benchmark.T
 
 
+class TestBOHB(TestHyperband):
+    make = staticmethod(BOHB)
+
+
 def test_registry_and_errors():
     assert set(OPTIMIZERS) == {
         "random_search",
@@ -160,6 +165,7 @@ def test_registry_and_errors():
         "local_search",
         "tpe",
         "hyperband",
+        "bohb",
     }
     assert isinstance(make_optimizer("rea"), RegularizedEvolution)
     with pytest.raises(UnknownKeyError, match="random_search"):
@@ -207,7 +213,7 @@ print(json.dumps(t.arch_index))
 """
 
 
-@pytest.mark.parametrize("name", ["rea", "tpe", "hyperband"])
+@pytest.mark.parametrize("name", ["rea", "tpe", "hyperband", "bohb"])
 def test_same_seed_in_spawned_processes(name, tmp_path):
     """Same seed, fresh interpreters with different string hashing: same trajectory."""
     import json

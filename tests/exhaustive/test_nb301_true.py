@@ -48,3 +48,41 @@ def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
         assert {"random_search-true", "rea-true"} <= set(ledger.sources())
     again = surrogate_vs_true(table, plan, metric, tmp_path / "r2", **kw)
     assert again.trained == 0 and again.finals["true"] == r.finals["true"]
+
+
+def test_multi_fidelity_optimizers_run_on_both_sides_with_a_curve_surrogate(tmp_path, toy_dir):
+    """With Hyperband among the optimizers the surrogate side answers every epoch (a learning-
+    curve surrogate, no noise model on one seed: runs use its mean) and both sides run."""
+    out = tmp_path / "t"
+    config = TrainConfig(epochs=3, channels=8, layers=5, batch_size=32, latency_batches=0)
+    run_build(
+        BuildPlan(
+            "npz",
+            str(out),
+            config=config,
+            cells=16,
+            seeds=(777,),
+            space="darts",
+            engine="reference",
+            data_dir=str(toy_dir),
+        )
+    )
+    table = Benchmark.open(out)
+    plan = plan_of_table(table, data_dir=str(toy_dir))
+    metric = "valid_acc" if "valid_acc" in table.metrics("npz") else "x-valid_acc"
+    budget = 3 * float(np.median(table.to_xy("npz", "train_time_s")[1]))
+    r = surrogate_vs_true(
+        table,
+        plan,
+        metric,
+        tmp_path / "r",
+        optimizers=["random_search", "hyperband"],
+        runs_true=1,
+        runs_surrogate=2,
+        budget_s=budget,
+        surrogate=Surrogate(LGBRegressor(n_estimators=30)),
+        curve_model="lgb",
+    )
+    assert set(r.finals["surrogate"]) == {"random_search", "hyperband"}
+    assert all(np.isfinite(v) for v in r.finals["surrogate"]["hyperband"])
+    assert r.trained >= 1

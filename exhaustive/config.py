@@ -53,6 +53,8 @@ class TrainConfig:
             (NB301: 16 at 32x32); 0 = none.
         grad_clip: clip the gradient norm to this value before each step (DARTS: 5); None = no
             clipping.
+        mixup_alpha: mixup (Zhang et al. 2018) of each training batch with a shuffled copy of
+            itself, weight λ ~ Beta(α, α), the loss mixed by λ (NB301: α 0.2); 0 = none.
     """
 
     epochs: int = 200
@@ -75,6 +77,7 @@ class TrainConfig:
     drop_path_prob: float = 0.0
     cutout: int = 0
     grad_clip: float | None = None
+    mixup_alpha: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size", "channels", "cells_per_stage"):
@@ -97,6 +100,10 @@ class TrainConfig:
             )
         if not isinstance(self.cutout, int) or self.cutout < 0:
             raise ValueError(f"TrainConfig.cutout must be an int >= 0, got {self.cutout!r}")
+        if not 0 <= self.mixup_alpha < 100:
+            raise ValueError(
+                f"TrainConfig.mixup_alpha must be in [0, 100), got {self.mixup_alpha!r}"
+            )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"TrainConfig.grad_clip must be None or > 0, got {self.grad_clip!r}")
         for name in ("resolution", "train_subset", "eval_subset"):
@@ -139,5 +146,12 @@ class TrainConfig:
 
 
 #: Fields added after the first tables were built (kept out of `to_dict` at their defaults).
-_LATER_FIELDS = ("layers", "auxiliary_weight", "drop_path_prob", "cutout", "grad_clip")
+_LATER_FIELDS = (
+    "layers",
+    "auxiliary_weight",
+    "drop_path_prob",
+    "cutout",
+    "grad_clip",
+    "mixup_alpha",
+)
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}

@@ -4,8 +4,8 @@
 * ``nb301``: NB301's training of the DARTS space (its data and ``fixed_hyperparameters``):
   ``NetworkCIFAR`` with 32 channels × 8 cells, auxiliary head (loss weight 0.4), drop path 0.2,
   SGD lr 0.025 momentum 0.9 (no Nesterov) weight decay 3e-4, batch 96, cosine over 100 epochs,
-  cutout 16, gradient clipping 5 (DARTS' trainer), 32×32 images. GPU work: about 9 days per
-  cell on one CPU thread. Difference from NB301: no mixup (α 0.2 in NB301).
+  cutout 16, mixup α 0.2, gradient clipping 5 (DARTS' trainer), 32×32 images. GPU work:
+  about 9 days per cell on one CPU thread.
 * ``darts-cpu``: a low-fidelity DARTS-space protocol for a CPU (`DARTS_CPU`, chosen by a
   measured probe: docs/notes/issue21.md) — NB301's optimiser (at lr 0.1: 25 steps must
   learn something) and regularisers (cutout scaled to the image side, no auxiliary head) on
@@ -31,6 +31,7 @@ NB301 = TrainConfig(
     drop_path_prob=0.2,
     cutout=16,
     grad_clip=5.0,
+    mixup_alpha=0.2,
     resolution=32,
 )
 

@@ -104,6 +104,23 @@ def cutout(x: torch.Tensor, length: int, gen: torch.Generator) -> torch.Tensor:
     return x * (~hole)[:, None].to(x.dtype)
 
 
+def mixup(
+    x: torch.Tensor, alpha: float, gen: torch.Generator, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mixup of a batch with a shuffled copy of itself: (mixed batch, the copy's order, λ),
+    λ ~ Beta(α, α) from `rng`, the order from `gen`; the loss is λ·CE(y) + (1 − λ)·CE(y[order])."""
+    lam = float(rng.beta(alpha, alpha))
+    order = torch.randperm(len(x), generator=gen).to(x.device)
+    return lam * x + (1.0 - lam) * x[order], order, lam
+
+
+def mixed_loss(logits: torch.Tensor, y: torch.Tensor, order: torch.Tensor | None, lam: float):
+    """Cross-entropy against `y`, or mixup's λ-weighted pair of targets when `order` is given."""
+    if order is None:
+        return F.cross_entropy(logits, y)
+    return lam * F.cross_entropy(logits, y) + (1.0 - lam) * F.cross_entropy(logits, y[order])
+
+
 def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """uint8 -> float, per-channel (x/255 - mean) / std; mean/std shaped (1, C, 1, 1)."""
     return (x.float() / 255.0 - mean) / std
@@ -257,12 +274,14 @@ def train_trial(
 
     A non-finite training loss ends the trial with status "diverged" (remaining epochs None); it
     never raises, so a build goes on. DARTS-style settings of `config` (auxiliary loss, drop
-    path, cutout, gradient clipping) apply when set; NB201's protocol uses none of them.
+    path, cutout, gradient clipping, mixup) apply when set; NB201's protocol uses none of them.
+    Training accuracy under mixup counts the batch's own labels.
     """
     device = torch.device(device)
     record = empty_record(arch, data, config, seed)
     net = init_network(arch, data, config, seed).to(device)
     gen = data_generator(seed, "cpu")
+    mix_rng = np.random.default_rng([seed, 1]) if config.mixup_alpha else None
     opt = torch.optim.SGD(
         net.parameters(),
         lr=config.lr,
@@ -294,11 +313,14 @@ def train_trial(
             if config.cutout:
                 xb = cutout(xb, config.cutout, gen)
             yb = ytr[idx].to(device)
+            order, lam = None, 1.0
+            if mix_rng is not None:
+                xb, order, lam = mixup(xb, config.mixup_alpha, gen, mix_rng)
             out = net(xb)
             logits, aux = out if isinstance(out, tuple) else (out, None)
-            loss = F.cross_entropy(logits, yb)
+            loss = mixed_loss(logits, yb, order, lam)
             if aux is not None and config.auxiliary_weight:
-                loss = loss + config.auxiliary_weight * F.cross_entropy(aux, yb)
+                loss = loss + config.auxiliary_weight * mixed_loss(aux, yb, order, lam)
             opt.zero_grad(set_to_none=False)
             loss.backward()
             if config.grad_clip is not None:

@@ -66,6 +66,9 @@ def test_presets():
     assert get_preset("nb301") == (NB301, "darts") and get_preset("darts-cpu")[1] == "darts"
     assert (NB301.channels, NB301.layers, NB301.batch_size, NB301.epochs) == (32, 8, 96, 100)
     assert NB301.auxiliary_weight == 0.4 and NB301.drop_path_prob == 0.2 and NB301.cutout == 16
+    assert NB301.mixup_alpha == 0.2 and NB301.to_dict()["mixup_alpha"] == 0.2
+    # mixup came after the committed darts-cpu build: its fingerprint keeps matching
+    assert "mixup_alpha" not in DARTS_CPU.to_dict()
     assert DARTS_CPU.resolution == 8 and DARTS_CPU.layers == 5
     # fields added for DARTS stay out of NB201 fingerprints (old ledgers keep matching)
     assert "layers" not in TrainConfig().to_dict() and NB301.to_dict()["layers"] == 8

@@ -30,6 +30,7 @@ from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.evaluation.true_runs import TrainingBenchmark
 from surrogate_nb.exhaustive import BuildPlan, TrainConfig
+from surrogate_nb.exhaustive.datasets import load_setting
 from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
 from surrogate_nb.regressors.fitting import for_space
 from surrogate_nb.table import Benchmark
@@ -140,29 +141,41 @@ def surrogate_vs_true(
         draws = True
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
     clock: dict[str, list[float]] = {"surrogate": [], "true": []}
-    trained = 0
+    data = load_setting(
+        dataset,
+        plan.data_dir,
+        resolution=plan.config.resolution,
+        train_subset=plan.config.train_subset,
+        eval_subset=plan.config.eval_subset,
+    )
+    true_benches = {n: TrainingBenchmark(plan, f"{n}-true", data=data) for n in optimizers}
+
+    def one_run(side: str, name: str, r: int, bench: Any) -> None:
+        t0 = time.perf_counter()
+        traj = make_optimizer(name).run(
+            bench,
+            dataset,
+            metric,
+            budget_s=budget_s,
+            # [seed, r, 1]: default_rng([0, 0]) would replay default_rng(0), the stream that
+            # sampled the table's random cells
+            rng=np.random.default_rng([seed, r, 1]),
+            signal_seed="sample" if side == "surrogate" and draws else None,
+        )
+        clock[side].append(time.perf_counter() - t0)
+        trajs[side].setdefault(name, []).append(traj)
+
     for name in optimizers:
-        for side, runs in (("surrogate", runs_surrogate), ("true", runs_true)):
-            bench: Any = sb
-            if side == "true":
-                bench = TrainingBenchmark(plan, f"{name}-true")
-            for r in range(runs):
-                step(f"{name}: {side} run {r + 1}/{runs}")
-                t0 = time.perf_counter()
-                traj = make_optimizer(name).run(
-                    bench,
-                    dataset,
-                    metric,
-                    budget_s=budget_s,
-                    # [seed, r, 1]: default_rng([0, 0]) would replay default_rng(0), the stream
-                    # that sampled the table's random cells
-                    rng=np.random.default_rng([seed, r, 1]),
-                    signal_seed="sample" if side == "surrogate" and draws else None,
-                )
-                clock[side].append(time.perf_counter() - t0)
-                trajs[side].setdefault(name, []).append(traj)
-            if side == "true":
-                trained += bench.trained_now
+        for r in range(runs_surrogate):
+            step(f"{name}: surrogate run {r + 1}/{runs_surrogate}")
+            one_run("surrogate", name, r, sb)
+    # run-major on the true side: an interrupted study has its first runs of every optimizer,
+    # and a later `runs_true=k` replays them from the ledger
+    for r in range(runs_true):
+        for name in optimizers:
+            step(f"true run {r + 1}/{runs_true}: {name}")
+            one_run("true", name, r, true_benches[name])
+    trained = sum(b.trained_now for b in true_benches.values())
     finals = {
         side: {n: [t.final_report for t in ts] for n, ts in by.items()}
         for side, by in trajs.items()

@@ -15,6 +15,7 @@ True runs replay from the ledger: re-running the same command resumes them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from surrogate_nb.exhaustive import BuildPlan, TrainConfig
 from surrogate_nb.exhaustive.datasets import load_setting
 from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
 from surrogate_nb.regressors.fitting import for_space
-from surrogate_nb.table import Benchmark
+from surrogate_nb.table import Benchmark, Costs
 
 
 def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan:
@@ -57,12 +58,37 @@ def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan
     )
 
 
+class FixedCharge:
+    """`benchmark` with every full training charged `seconds` (per epoch: seconds / T), whatever
+    it records or predicts; everything else is the benchmark's. Asking the cost trains nothing
+    (a `TrainingBenchmark` trains on `query` only)."""
+
+    def __init__(self, benchmark: Any, seconds: float) -> None:
+        self.benchmark = benchmark
+        self.seconds = float(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.benchmark, name)
+
+    def cost(self, arch: Any, dataset: str, hp: str | None = None, seed: Any = None) -> Costs:
+        T = self.benchmark.epochs(dataset, hp) or 1
+        nan = math.nan
+        return Costs(
+            params_m=nan,
+            flops_m=nan,
+            latency_s=nan,
+            train_time_s=self.seconds,
+            train_time_per_epoch_s=self.seconds / T,
+        )
+
+
 @dataclass
 class TrueResult(StudyResult):
     """What `surrogate_vs_true` found.
 
     Attributes:
-        budget_s: simulated budget of every run (seconds of recorded training time).
+        budget_s: simulated budget of every run (seconds of training time).
+        charge_s: seconds charged per full training on both sides (None: recorded / predicted).
         finals: {side: {optimizer: final incumbent value per run}}.
         ranking_tau: Kendall τ between the sides' rankings of the optimizers (by mean final;
             NaN when one side ties every optimizer).
@@ -71,6 +97,7 @@ class TrueResult(StudyResult):
     """
 
     budget_s: float
+    charge_s: float | None
     finals: dict[str, dict[str, list[float]]]
     ranking_tau: float
     seconds_per_run: dict[str, float]
@@ -92,6 +119,7 @@ def surrogate_vs_true(
     budget_s: float,
     seed: int = 0,
     curve_model: str = "lgb",
+    charge_s: float | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> TrueResult:
     """Run `optimizers` on the surrogate benchmark and with real training; compare rankings.
@@ -112,6 +140,11 @@ def surrogate_vs_true(
         budget_s: simulated seconds of training per run.
         seed: master seed.
         curve_model: regressor of the learning-curve surrogate (`CurveModel`'s ``model``).
+        charge_s: None charges each evaluation its training time: recorded (true side) or
+            predicted by the runtime surrogate (surrogate side), as NB301. A number charges every
+            full training that many simulated seconds on both sides (e/T of it at e of T epochs):
+            for a machine whose measured times follow its load more than the cell (a shared
+            CPU), where recorded times would rank the optimizers by when they ran.
         on_step: progress callback (a short line per run).
 
     Raises:
@@ -121,6 +154,8 @@ def surrogate_vs_true(
         raise SurrogateNBError("the comparison needs >= 2 optimizers and >= 1 run per side")
     if not budget_s > 0:
         raise SurrogateNBError(f"budget must be > 0 simulated seconds, got {budget_s!r}")
+    if charge_s is not None and not charge_s > 0:
+        raise SurrogateNBError(f"charge must be > 0 simulated seconds, got {charge_s!r}")
     step = on_step or (lambda _: None)
     dataset = plan.dataset
     proto = for_space(surrogate, table.space.name)
@@ -151,6 +186,8 @@ def surrogate_vs_true(
     true_benches = {n: TrainingBenchmark(plan, f"{n}-true", data=data) for n in optimizers}
 
     def one_run(side: str, name: str, r: int, bench: Any) -> None:
+        if charge_s is not None:
+            bench = FixedCharge(bench, charge_s)
         t0 = time.perf_counter()
         traj = make_optimizer(name).run(
             bench,
@@ -186,6 +223,7 @@ def surrogate_vs_true(
         out=Path(out),
         facts=table_facts(table, dataset, metric, None),
         budget_s=float(budget_s),
+        charge_s=charge_s,
         finals=finals,
         ranking_tau=float(tau),
         seconds_per_run={k: float(np.mean(v)) for k, v in clock.items()},
@@ -245,5 +283,17 @@ def _report(
         f"surrogate and {r.seconds_per_run['true']:.1f} s with real training "
         f"({r.trained} trainings now; the rest came from the ledger)."
     )
+    if r.charge_s is not None:
+        report.text(
+            f"Charge: every full training costs {r.charge_s:.1f} simulated seconds on both sides "
+            f"(an evaluation at e of T epochs e/T of it), so a run's budget is "
+            f"{r.budget_s / r.charge_s:.0f} full trainings; the recorded and predicted training "
+            "times were not used (on a shared CPU they follow the machine's load)."
+        )
+    else:
+        report.text(
+            "Charge: each evaluation costs its recorded training time (true side) or the runtime "
+            "surrogate's prediction (surrogate side), as in NB301."
+        )
     report.summary = r.to_dict()
     report.write()

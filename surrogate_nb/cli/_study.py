@@ -392,6 +392,14 @@ def nb301_true_cmd(
         20, "--budget-evals", help="Budget per run, in median trainings of the table."
     ),
     model: str = typer.Option("lgb", "--model", help="Surrogate model (metric and runtime)."),
+    charge: str = typer.Option(
+        "evals",
+        "--charge",
+        help="What an evaluation costs: 'evals' = the table's median training time per full "
+        "training on both sides (a budget of N trainings; fair on a shared CPU whose measured "
+        "times follow its load), 'recorded' = the recorded time (true side) and the runtime "
+        "surrogate's prediction (surrogate side), as NB301.",
+    ),
     data_dir: str = typer.Option(None, help="Dataset folder of the table's build (default)."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Report folder (default runs/studies/nb301-true)."
@@ -404,10 +412,13 @@ def nb301_true_cmd(
     ~10-30 s each here), the surrogate side seconds."""
     import numpy as np
 
+    from surrogate_nb.errors import UnknownKeyError
     from surrogate_nb.evaluation.studies.nb301_true import plan_of_table, surrogate_vs_true
     from surrogate_nb.regressors import make_surrogate
     from surrogate_nb.table import Benchmark
 
+    if charge not in ("evals", "recorded"):
+        raise UnknownKeyError("charge", charge, ["evals", "recorded"])
     surrogate = make_surrogate(model)
     b = Benchmark.open(table)
     plan = plan_of_table(b, data_dir=data_dir)
@@ -425,6 +436,7 @@ def nb301_true_cmd(
         budget_s=float(budget_evals) * float(np.median(times)),
         seed=seed,
         curve_model=model,
+        charge_s=float(np.median(times)) if charge == "evals" else None,
         on_step=lambda what: console.print(f"· {what}", highlight=False),
     )
     console.print(f"ranking agreement (Kendall τ): {r.ranking_tau:.3f}", highlight=False)

@@ -401,6 +401,13 @@ def nb301_true_cmd(
         "surrogate's prediction (surrogate side), as NB301.",
     ),
     data_dir: str = typer.Option(None, help="Dataset folder of the table's build (default)."),
+    threads: int = typer.Option(
+        1,
+        "--threads",
+        min=1,
+        help="CPU threads of torch for the true side's trainings (1 is best on a shared "
+        "machine: more threads wait on each other when the cores are busy).",
+    ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Report folder (default runs/studies/nb301-true)."
     ),
@@ -422,6 +429,9 @@ def nb301_true_cmd(
     surrogate = make_surrogate(model)
     b = Benchmark.open(table)
     plan = plan_of_table(b, data_dir=data_dir)
+    import torch
+
+    torch.set_num_threads(threads)
     times = b.to_xy(plan.dataset, "train_time_s")[1]
     path = _out(out, "nb301-true")
     r = surrogate_vs_true(

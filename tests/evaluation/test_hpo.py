@@ -196,7 +196,7 @@ def test_cli_missing_extra_and_bad_method_exit_with_one_line(tmp_path):
     from surrogate_nb.evaluation.runners import check_method
 
     with pytest.raises(UnknownKeyError, match="st_bohb"):  # the message lists what exists
-        check_method("bohb")
+        check_method("asha")  # syne-tune's is st_asha
 
 
 def test_compare_runs_syne_tune_and_multi_fidelity_on_both_sides(st, table, tmp_path):

@@ -36,7 +36,7 @@ class AdditiveNB101:
         return 1
 
 
-@pytest.mark.parametrize("name", sorted(set(OPTIMIZERS) - {"hyperband"}))
+@pytest.mark.parametrize("name", sorted(n for n, c in OPTIMIZERS.items() if not c.multi_fidelity))
 def test_every_optimizer_searches_nb101(nb101_index, name):
     bench = AdditiveNB101()
     traj = make_optimizer(name).run(

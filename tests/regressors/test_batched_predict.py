@@ -42,5 +42,6 @@ def test_one_off_prediction_builds_no_memo():
     assert "_memo" not in s.__dict__
     memo = s.predict([5, 7, 11])  # NB201: the first memoised prediction fills every cell
     assert s.__dict__["_memo"][1].shape == (15625,)
-    np.testing.assert_array_equal(once[0], memo[0])
-    np.testing.assert_array_equal(once[1], memo[1])
+    # the memo's 15,625 rows go through the members' XGBoost copies (float32 sums)
+    np.testing.assert_allclose(once[0], memo[0], rtol=1e-7)
+    np.testing.assert_allclose(once[1], memo[1], rtol=1e-4)

@@ -1,7 +1,10 @@
 """The end-to-end demo behind `snb demo` / `make demo` (< 10 minutes on a 2-core CPU).
 
 1. **Live build**: trains a few Fashion-MNIST cells at a very low fidelity through the exhaustive
-   build API (`run_build`), to show the pipeline working; its numbers are not used for anything.
+   build API (`run_build`), to show the pipeline working; its numbers are not used for anything,
+   so it runs on a thread beside the studies (on two cores, its torch training fills the time
+   the studies leave one core idle). Not when the studies' surrogate itself uses torch
+   (`_uses_torch`: torch's random state and thread count are process-wide): then it runs first.
 2. **The studied table** (default: the committed one, `default_table_path()`:
    ``surrogate_nb/data/tables/fashion-mnist-lowfi``): how many cells it holds, at which fidelity,
    its seed-to-seed agreement (Kendall τ between seeds); the `noise`, `leave-out` and `compare`
@@ -25,6 +28,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -61,6 +65,7 @@ from surrogate_nb.regressors import (
     SurrogateBenchmark,
     SurrogateModel,
 )
+from surrogate_nb.regressors.base import BaggedTrees
 from surrogate_nb.table import Benchmark
 from surrogate_nb.table.importers.wide import import_wide
 
@@ -252,7 +257,6 @@ def run_demo(cfg: DemoConfig, on_event: EventHandler | None = None) -> DemoResul
     emit = on_event or (lambda kind, payload: None)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    r_noise, r_leave, r_cmp, r_fit, r_nb = np.random.default_rng(cfg.seed).spawn(5)
     timings: dict[str, float] = {}
 
     def stage(name: str, detail: str) -> float:
@@ -270,10 +274,72 @@ def run_demo(cfg: DemoConfig, on_event: EventHandler | None = None) -> DemoResul
             "`snb build` or pass --table DIR"
         )
 
-    # 1. live build ---------------------------------------------------------------------------
-    t0 = stage("live build", "training a few Fashion-MNIST cells at very low fidelity")
-    live = _live_build(cfg, emit)
-    done("live build", t0)
+    # 1. live build: beside the studies when they use no torch (nothing of it feeds them) ----
+    def live_build() -> dict[str, Any]:
+        t0 = stage("live build", "training a few Fashion-MNIST cells at very low fidelity")
+        info = _live_build(cfg, emit)
+        done("live build", t0)
+        return info
+
+    beside = cfg.live_cells > 0 and not _uses_torch(cfg.surrogate)
+    with ThreadPoolExecutor(1, thread_name_prefix="live-build") as pool:
+        live_run = pool.submit(live_build) if beside else None
+        live = live_build() if live_run is None else {}
+        studies, nb201, facts = _studies(cfg, table_path, stage, done)
+        if live_run is not None:
+            live = live_run.result()
+    dataset, hp, signal, report_metric, idx, Y, seeds, bench = facts
+    protocol = bench.manifest.get("protocol", {})
+    keys = ("epochs", "resolution", "train_subset", "eval_subset", "batch_size", "lr")
+
+    # 5. the report ---------------------------------------------------------------------------
+    t0 = stage("report", "writing report.md")
+    result = DemoResult(
+        table=table_path,
+        committed=cfg.table is None,
+        dataset=dataset,
+        hp=hp,
+        signal=signal,
+        report_metric=report_metric,
+        cells=len(idx),
+        seeds=seeds,
+        cells_per_seed_count={
+            int(k): int(v)
+            for k, v in zip(*np.unique(np.isfinite(Y).sum(axis=1), return_counts=True))
+        },
+        fidelity={k: protocol[k] for k in keys if k in protocol},
+        manifest_fidelity=(bench.manifest.get("datasets", {}).get(dataset) or {}).get("fidelity"),
+        seed_agreement=seed_agreement(Y, seeds),
+        recorded_tau=recorded_seed_agreement(bench.manifest),
+        live_build=live,
+        studies=studies,
+        nb201_noise=nb201,
+        surrogate={"label": cfg.surrogate_label, "model": repr(cfg.surrogate)},
+        timings_s=timings,
+        config=cfg,
+    )
+    write_report(out, result, Y)
+    done("report", t0)
+    (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def _uses_torch(surrogate: SurrogateModel) -> bool:
+    """Whether fitting `surrogate` runs torch (its global RNG and thread count are shared with
+    the live build's training): anything but bagged tree ensembles."""
+    return not isinstance(getattr(surrogate, "regressor", None), BaggedTrees)
+
+
+def _studies(
+    cfg: DemoConfig,
+    table_path: Path,
+    stage: Callable[[str, str], float],
+    done: Callable[[str, float], None],
+) -> tuple[dict[str, StudyResult | str], StudyResult | None, tuple[Any, ...]]:
+    """The studies on the table (and on the NB201 data when given): (studies, NB201 noise
+    study, (dataset, hp, signal, report metric, cells, seed matrix, seeds, table))."""
+    r_noise, r_leave, r_cmp, r_fit, r_nb = np.random.default_rng(cfg.seed).spawn(5)
+    out = Path(cfg.out)
 
     # 2. the studied table --------------------------------------------------------------------
     bench = Benchmark.open(table_path)
@@ -286,8 +352,6 @@ def run_demo(cfg: DemoConfig, on_event: EventHandler | None = None) -> DemoResul
     report_metric = cfg.report_metric or picked[1]
     idx, _ = bench.to_xy(dataset, signal, hp=hp)
     _, Y, seeds = seed_matrix(bench, dataset, signal, hp)
-    protocol = bench.manifest.get("protocol", {})
-    keys = ("epochs", "resolution", "train_subset", "eval_subset", "batch_size", "lr")
     surrogates = {cfg.surrogate_label: cfg.surrogate}
 
     # 3. studies on the table -----------------------------------------------------------------
@@ -370,34 +434,4 @@ def run_demo(cfg: DemoConfig, on_event: EventHandler | None = None) -> DemoResul
             test_size=2000,
         )
         done("nb201 noise", t0)
-
-    # 5. the report ---------------------------------------------------------------------------
-    t0 = stage("report", "writing report.md")
-    result = DemoResult(
-        table=table_path,
-        committed=cfg.table is None,
-        dataset=dataset,
-        hp=hp,
-        signal=signal,
-        report_metric=report_metric,
-        cells=len(idx),
-        seeds=seeds,
-        cells_per_seed_count={
-            int(k): int(v)
-            for k, v in zip(*np.unique(np.isfinite(Y).sum(axis=1), return_counts=True))
-        },
-        fidelity={k: protocol[k] for k in keys if k in protocol},
-        manifest_fidelity=(bench.manifest.get("datasets", {}).get(dataset) or {}).get("fidelity"),
-        seed_agreement=seed_agreement(Y, seeds),
-        recorded_tau=recorded_seed_agreement(bench.manifest),
-        live_build=live,
-        studies=studies,
-        nb201_noise=nb201,
-        surrogate={"label": cfg.surrogate_label, "model": repr(cfg.surrogate)},
-        timings_s=timings,
-        config=cfg,
-    )
-    write_report(out, result, Y)
-    done("report", t0)
-    (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=1))
-    return result
+    return studies, nb201, (dataset, hp, signal, report_metric, idx, Y, seeds, bench)

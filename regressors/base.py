@@ -157,14 +157,18 @@ class BaseRegressor(ABC):
 ROWS_PER_THREAD = 2048
 
 
+def usable_cpus() -> int:
+    """CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def prediction_threads(rows: int) -> int:
     """Threads for predicting `rows` rows: one per `ROWS_PER_THREAD` rows, at most one per CPU
     this process may use."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, rows // ROWS_PER_THREAD))
+    return max(1, min(usable_cpus(), rows // ROWS_PER_THREAD))
 
 
 def bootstrap_members(n: int, n_members: int, seed: int) -> list[tuple[int, np.ndarray]]:
@@ -186,7 +190,9 @@ class BaggedTrees(BaseRegressor):
     ``save_model(path)`` method on their boosters. They must have ``n_members`` and
     ``random_state`` among their `__init__` arguments.
 
-    A large batch is split into row blocks predicted on `prediction_threads` Python threads
+    Members train on one Python thread per usable CPU (`usable_cpus`; each fit single-threaded,
+    so the boosters are those of a serial fit). A large batch is split into row blocks
+    predicted on `prediction_threads` Python threads
     (the libraries release the GIL while they predict); no OpenMP pool is started, so a forked
     worker process can still predict.
     """
@@ -204,7 +210,19 @@ class BaggedTrees(BaseRegressor):
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         members = bootstrap_members(len(y), int(self.n_members), seed_from(self.random_state))
-        self.boosters_ = [self._train_member(X[rows], y[rows], seed) for seed, rows in members]
+
+        def train(member: tuple[int, np.ndarray]) -> Any:
+            seed, rows = member
+            return self._train_member(X[rows], y[rows], seed)
+
+        # members are independent single-threaded fits: one Python thread per usable CPU (the
+        # libraries release the GIL), the same boosters as one after the other
+        threads = min(len(members), usable_cpus())
+        if threads <= 1:
+            self.boosters_ = [train(m) for m in members]
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                self.boosters_ = list(pool.map(train, members))
 
     def _predict_block(self, X: np.ndarray) -> np.ndarray:
         return np.stack([self._member_predict(b, X) for b in self.boosters_]).astype(np.float64)

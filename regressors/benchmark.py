@@ -16,6 +16,7 @@ budgets answers ``hp="4"`` … ``hp="108"`` with one epoch each, as the NB-101 t
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -270,7 +271,7 @@ class SurrogateBenchmark:
         scalar = idx.ndim == 0
         idx = np.atleast_1d(idx)
         if metric in COST_COLUMNS:
-            out = np.asarray([_as_floats(self.cost(int(i), dataset, hp))[metric] for i in idx])
+            out = self._cost_column(idx, dataset, metric, hp)
             return float(out[0]) if scalar else out
         surrogate = self._surrogate(dataset, metric, hp)
         if _is_curve(surrogate):  # a learning-curve surrogate answers at every epoch
@@ -365,6 +366,27 @@ class SurrogateBenchmark:
                 "surrogates model the final epoch only; pass epoch=None",
             )
 
+    def _cost_column(
+        self, idx: np.ndarray, dataset: str, metric: str, hp: str | None
+    ) -> np.ndarray:
+        """One cost of many cells, as `cost` gives it per cell: a surrogate of the cost, else
+        the network counters (params_m, flops_m), else the table, else NaN. The table and a
+        surrogate answer in one batch; counters are computed once per distinct cell and kept
+        (`_counters`)."""
+        key = (dataset, metric, None if hp is None else str(hp))
+        if key in self.surrogates:
+            return np.asarray(self.surrogates[key].predict(idx)[0], np.float64)
+        if metric in ("params_m", "flops_m"):
+            cells, where = np.unique(idx, return_inverse=True)
+            found = [_counters(self.space.name, int(i), dataset).get(metric) for i in cells]
+            if all(v is not None for v in found):
+                return np.asarray(found, np.float64)[where.reshape(-1)]
+        out = np.full(len(idx), np.nan)
+        if self.table is not None:
+            with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
+                out = np.asarray(self.table.query(idx, dataset, metric, hp=hp), np.float64)
+        return out
+
     def cost(self, arch: Any, dataset: str, hp: str | None = None) -> Costs:
         """Costs of one cell: params_m and flops_m from the network counters (NaN for an unknown
         dataset unless the table has them); latency_s, train_time_s and train_time_per_epoch_s
@@ -373,7 +395,7 @@ class SurrogateBenchmark:
         if self.table is not None:
             with contextlib.suppress(LookupError, ValueError):  # the table lacks this dataset
                 out.update(_as_floats(self.table.cost(arch, dataset, hp)))
-        out.update(counters(self.space.name, arch, dataset))
+        out.update(_counters(self.space.name, self.space.index_of(arch), dataset))
         for metric in COST_COLUMNS:  # a surrogate of a cost (NB-101 train time) answers for it
             key = (dataset, metric, None if hp is None else str(hp))
             if key in self.surrogates:
@@ -534,6 +556,13 @@ def _single_key(s: Surrogate, path: Path) -> tuple[str, str, str | None]:
             "they were recorded); refit it with `snb fit`"
         )
     return key["dataset"], key["metric"], key.get("hp")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _counters(space: str, index: int, dataset: str) -> dict[str, float]:
+    """`counters` of one cell, kept: 50-110 µs per NB-101 / DARTS cell, asked again and again
+    by searches (the dict is shared: read it, do not change it)."""
+    return counters(space, index, dataset)
 
 
 def _as_floats(costs: Costs) -> Mapping[str, float]:

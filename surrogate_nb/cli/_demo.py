@@ -23,6 +23,8 @@ class _DemoProgress:
         self._bars = None
         self._tasks: dict[str, int] = {}
         self._plain: Reporter | None = None
+        self._running: dict[str, str] = {}  # steps started, not done (the live build runs
+        # beside the studies): plain lines go back to the latest when another ends
 
     def __enter__(self) -> _DemoProgress:
         if is_terminal():
@@ -54,6 +56,7 @@ class _DemoProgress:
             self._plain.__exit__(*exc)
 
     def stage(self, name: str, detail: str) -> None:
+        self._running[name] = f"{name}: {detail}"
         if self._bars is not None:
             self._tasks[name] = self._bars.add_task(f"{name}: {detail}", total=None)
         else:
@@ -75,6 +78,9 @@ class _DemoProgress:
                 )
         else:
             self._plain.stage(f"{name}: done{took}")
+        self._running.pop(name, None)
+        if self._plain is not None and self._running:
+            self._plain.update(None, None, list(self._running.values())[-1])
 
     def on_event(self, kind: str, payload) -> None:
         """The `run_demo` callback."""
@@ -124,8 +130,8 @@ def demo_cmd(
 ) -> None:
     """Run the end-to-end demo and write OUT/report.md (headline plot first).
 
-    Costs 3.4 CPU-minutes: ~2.5 min on an idle 2-core CPU,
-    12 min measured on a shared one at load 12.
+    Costs about 3 CPU-minutes over two cores: ~2 min expected on an
+    idle 2-core CPU, 11 min measured on a shared one at load 11.
     Progress goes to stderr: bars on a terminal, else plain lines
     (one per step, and one at least every 30 s while a step runs).
     """

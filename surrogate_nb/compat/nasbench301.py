@@ -36,7 +36,10 @@ Differences from the official API:
   the object (``load_ensemble(path, seed=...)``), not the global ``np.random``.
 * ``predict`` also takes a list of configs (one representation) and answers them in one batch
   (featurised and predicted `BATCH` at a time), returning a float64 array; one config gives a
-  ``float``.
+  ``float``. The object keeps the predictions of the last `MEMO_CELLS` cells it was asked
+  (the surrogate is deterministic): a config asked again, alone or in a batch, is a lookup, with
+  or without noise (a noisy answer draws afresh around the kept mean and spread). Nothing is
+  refitted per call; the official API runs its ensemble on every call.
 * A ``configspace`` dict is read without ConfigSpace (no version pin); every cell key is checked
   (missing, inactive but set, unknown op: `surrogate_nb.space.darts_forms.from_config`). Its
   training settings must be NB301's protocol (`fixed_hyperparameters`): our surrogate models the
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import os
 import types
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,7 @@ import numpy as np
 from surrogate_nb.compat._errors import CompatValueError
 from surrogate_nb.errors import InvalidArchError, ModelFormatError
 from surrogate_nb.regressors import Surrogate
+from surrogate_nb.regressors.surrogate import _inverse
 from surrogate_nb.space import DARTS
 from surrogate_nb.space.darts import OPS as _OPS
 from surrogate_nb.space.darts import Genome
@@ -80,6 +85,8 @@ fixed_hyperparameters: dict[str, Any] = dict(PROTOCOL)
 OPS: list[str] = list(_OPS)
 #: Configs featurised and predicted at once by a batch `SurrogateAPI.predict`.
 BATCH = 8192
+#: Cells whose prediction a `SurrogateAPI` keeps (least recently asked dropped first).
+MEMO_CELLS = 100_000
 REPRESENTATIONS = ("configspace", "genotype", "BANANAS", "naslib", "any")
 
 
@@ -154,6 +161,8 @@ class SurrogateAPI:
         self.model = surrogate
         self.rng = np.random.default_rng(seed)
         self.representations_converters = {r: r for r in REPRESENTATIONS}
+        # cell index -> (mean, calibrated std) in the surrogate's fitted target space
+        self._memo: OrderedDict[int, tuple[float, float]] = OrderedDict()
 
     @property
     def metric(self) -> str | None:
@@ -163,6 +172,24 @@ class SurrogateAPI:
 
     def __repr__(self) -> str:
         return f"SurrogateAPI({self.model.model} surrogate of {self.metric or 'a metric'})"
+
+    def _predict_t(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, calibrated std) in the surrogate's target space per cell: kept cells looked
+        up, the others predicted `BATCH` at a time and kept."""
+        memo = self._memo
+        new = list(dict.fromkeys(int(i) for i in idx if int(i) not in memo))
+        for lo in range(0, len(new), BATCH):
+            part = np.asarray(new[lo : lo + BATCH], np.int64)
+            mt, st = self.model._predict_t(part)
+            memo.update(zip(part.tolist(), zip(mt.tolist(), st.tolist())))
+        pairs = []
+        for i in idx.tolist():
+            memo.move_to_end(i)
+            pairs.append(memo[i])
+        while len(memo) > MEMO_CELLS:
+            memo.popitem(last=False)
+        mt, st = np.array(pairs, np.float64).reshape(-1, 2).T
+        return mt, st
 
     def convert_representation(self, config: object, representation: str) -> dict[str, str]:
         """The NB301 ConfigSpace dict (cell keys) of one config."""
@@ -189,13 +216,9 @@ class SurrogateAPI:
         idx = np.fromiter(
             (_genome(c, representation).index for c in configs), np.int64, len(configs)
         )
-        out = np.empty(len(idx), np.float64)
-        for lo in range(0, len(idx), BATCH):
-            part = idx[lo : lo + BATCH]
-            if with_noise:
-                out[lo : lo + BATCH] = self.model.sample(part, self.rng)
-            else:
-                out[lo : lo + BATCH] = self.model.predict(part)[0]
+        mt, st = self._predict_t(idx)
+        out = mt + st * self.rng.standard_normal(len(idx)) if with_noise else mt
+        out = np.asarray(_inverse(out, self.model.transform_), np.float64)
         return out if batch else float(out[0])
 
 
@@ -241,6 +264,7 @@ representations = types.SimpleNamespace(
 
 __all__ = [
     "BATCH",
+    "MEMO_CELLS",
     "OPS",
     "REPRESENTATIONS",
     "Genotype",

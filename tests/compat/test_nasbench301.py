@@ -100,6 +100,34 @@ def test_predict_every_representation_and_batches(models):
     assert first == second != means["genotype"]
 
 
+def test_cells_asked_again_are_lookups(models, monkeypatch):
+    perf = nb.load_ensemble(models["valid_acc"], seed=4)
+    cells = [to_genotype(g) for g in _cells(8, np.random.default_rng(7))]
+    fresh = perf.predict(cells, "genotype", with_noise=False)
+    rows = []
+    regressor = perf.model.regressor_
+    own = regressor.predict
+    monkeypatch.setattr(regressor, "predict", lambda X: rows.append(len(X)) or own(X))
+    # one at a time, in a batch with a repeat: no cell predicted again, the same means
+    again = [perf.predict(c, "genotype", with_noise=False) for c in cells]
+    assert again == fresh.tolist() and rows == []
+    assert perf.predict([*cells, cells[0]], "genotype", with_noise=False).tolist() == [
+        *fresh.tolist(),
+        fresh[0],
+    ]
+    # noisy answers draw afresh around the kept prediction
+    draws = perf.predict([cells[0]] * 300, "genotype", with_noise=True)
+    assert rows == [] and draws.std() > 0.01
+    assert abs(np.median(draws) - fresh[0]) < 0.25 * draws.std()
+    # a new cell is predicted once (alone: one row), the least recently asked dropped past the bound
+    monkeypatch.setattr(nb, "MEMO_CELLS", 5)
+    new = to_genotype(_cells(0, np.random.default_rng(8))[0])
+    perf.predict(new, "genotype", with_noise=False)
+    assert rows == [1] and len(perf._memo) == 5
+    perf.predict(cells[1], "genotype", with_noise=False)  # least recent, dropped: predicted again
+    assert rows == [1, 1]
+
+
 def test_runtime_model(models):
     runtime = nb.load_ensemble(models["train_time_s"])
     assert runtime.metric == "train_time_s"

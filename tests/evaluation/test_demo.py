@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from surrogate_nb.errors import SurrogateNBError
-from surrogate_nb.evaluation.demo import DemoConfig, default_table_path, run_demo
+from surrogate_nb.evaluation.demo import (
+    DemoConfig,
+    _uses_torch,
+    default_table_path,
+    demo_surrogate,
+    run_demo,
+)
+from surrogate_nb.regressors import DeepEnsembleRegressor, LGBRegressor, XGBRegressor
 
 
 def test_demo_quick_on_tiny_table(synthetic_table, table_tools, tmp_path):
@@ -94,3 +101,10 @@ def test_rng_reproducible_demo_summary(synthetic_table, table_tools, tmp_path):
         runs.append(run_demo(cfg))
     assert runs[0].studies["compare"].means == runs[1].studies["compare"].means
     assert np.isfinite(runs[0].seed_agreement.seed_to_seed_kendall_tau)
+
+
+def test_live_build_beside_the_studies_only_without_torch(table_tools):
+    assert not _uses_torch(demo_surrogate(LGBRegressor, quick=True))
+    assert not _uses_torch(demo_surrogate(XGBRegressor, quick=True))
+    assert _uses_torch(demo_surrogate(DeepEnsembleRegressor, quick=True))
+    assert _uses_torch(table_tools["ridge"]())  # not known to be torch-free: run first

@@ -110,6 +110,19 @@ def test_cost_and_save_load(sbench, tmp_path):
     )
 
 
+def test_cost_columns_in_one_batch_equal_per_cell_costs(sbench):
+    sb, _ = sbench
+    # cells the table holds and cells it lacks (NaN from the table), one asked twice
+    cells = np.r_[CELLS[:20], [1, 2, 3], CELLS[0]]
+    for dataset in ("toy", "cifar10-valid", "cifar100"):  # table only / counters / counters
+        for metric in ("params_m", "flops_m", "latency_s", "train_time_s"):
+            batch = sb.query(cells, dataset, metric)
+            per_cell = [sb.cost(int(i), dataset)[metric] for i in cells]
+            np.testing.assert_array_equal(batch, per_cell, err_msg=f"{dataset} {metric}")
+    assert np.isnan(sb.query([1], "toy", "latency_s")).all()  # not in the table
+    assert sb.query(int(CELLS[0]), "toy", "flops_m") == 1.0  # the table's (no toy network)
+
+
 # ---- CLI (last: needs the table writer and the app) ---------------------------------------------
 
 

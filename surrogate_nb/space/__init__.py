@@ -6,7 +6,7 @@ network); tables and saved models record the space's name.
 """
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space._base import Facts, FactTable, SearchSpace
 from surrogate_nb.space.darts import Genome
 from surrogate_nb.space.darts_space import DARTS, DartsSpace
 from surrogate_nb.space.nb101 import NB101, Cell, NB101Space
@@ -61,6 +61,8 @@ __all__ = [
     "Arch",
     "Cell",
     "DartsSpace",
+    "FactTable",
+    "Facts",
     "Genome",
     "NB101Space",
     "NB201Space",

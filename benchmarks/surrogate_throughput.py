@@ -59,7 +59,7 @@ def measure(table, name: str, train: int, cells: int, repeats: int) -> dict:
         *QUERY,
         HP,
         rng=np.random.default_rng(0),
-        surrogate=Surrogate(regressor(name), calibrate=False, space=table.space.name),
+        surrogate=Surrogate(regressor(name), calibrate=False, space=table.space),
         train_size=train,
     )
     fit_s = time.perf_counter() - t

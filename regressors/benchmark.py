@@ -86,7 +86,7 @@ class SurrogateBenchmark:
         }
         self.table = table
         self.path: Path | None = None
-        spaces = {s.space for s in self.surrogates.values()}
+        spaces = {s.space.name for s in self.surrogates.values()}
         if len(spaces) > 1:
             raise UnknownKeyError(
                 "search space mix", sorted(spaces), [], "every surrogate must model one space"

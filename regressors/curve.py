@@ -77,7 +77,7 @@ from surrogate_nb.regressors.surrogate import (
     _slope,
     library_versions,
 )
-from surrogate_nb.space import get_space
+from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, as_space
 from surrogate_nb.table import Benchmark
 
 DESIGNS = ("svd", "epoch")
@@ -553,7 +553,7 @@ class _Memo:
     """Per-cell predictions of a `CurveSurrogate`: one row per cell of an enumerable space (row =
     cell index), else one row per cell asked for so far (rows grow as new cells come)."""
 
-    def __init__(self, space: Any, T: int) -> None:
+    def __init__(self, space: SearchSpace, T: int) -> None:
         self.T = T
         self.dense = bool(space.enumerable)
         n = int(space.cardinality) if self.dense else 0
@@ -585,7 +585,8 @@ class CurveSurrogate:
     Args:
         design, model, **kwargs: passed to `CurveModel`.
         features: a feature set of the space (`SearchSpace.feature_sets`).
-        space: the search space of the cells (stored in the saved manifest).
+        space: the search space of the cells, or its registered name (saved models record the
+            name).
         hps: None: the curve positions are the epochs of one schedule. A list: position j is the
             final value of schedule ``hps[j]`` (NB-101's budgets "4", "12", "36", "108"; see
             `budget_curves_from_table`); `setting_columns` maps a schedule to its position.
@@ -601,13 +602,13 @@ class CurveSurrogate:
         design: str = "epoch",
         *,
         features: str = "full",
-        space: str = "nb201",
+        space: SearchSpace | str = DEFAULT_SPACE,
         hps: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        check_features(features, space)
+        self.space: SearchSpace = as_space(space)
+        check_features(features, self.space)
         self.features = features
-        self.space = space
         self.hps = None if hps is None else [str(h) for h in hps]
         self.model_ = kwargs.pop("_model", None) or CurveModel(design, **kwargs)
 
@@ -615,7 +616,7 @@ class CurveSurrogate:
         return featurize(archs, self.features, self.space)
 
     def _indices(self, archs: object) -> np.ndarray:
-        return np.atleast_1d(get_space(self.space).as_indices(archs))
+        return np.atleast_1d(self.space.as_indices(archs))
 
     @property
     def T(self) -> int:
@@ -666,7 +667,7 @@ class CurveSurrogate:
         matrix: NB-101's full features are 461 float32 columns)."""
         memo = self.__dict__.get("_memo")
         if memo is None:
-            memo = self._memo = _Memo(get_space(self.space), self.T)
+            memo = self._memo = _Memo(self.space, self.T)
         rows = memo.rows(idx)
         new_rows = np.flatnonzero(~memo.done[rows])
         if len(new_rows):
@@ -709,7 +710,7 @@ class CurveSurrogate:
                     "set": self.features,
                     "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
                 },
-                "space": self.space,
+                "space": self.space.name,
                 "hps": self.hps,
             },
         )
@@ -824,5 +825,5 @@ def fit_curve_from_table(
     if cells is not None:
         pick = np.isin(idx, np.asarray(cells, np.int64))
         idx, Y = idx[pick], Y[pick]
-    kwargs.setdefault("space", table.space.name)
+    kwargs.setdefault("space", table.space)
     return CurveSurrogate(design, **kwargs).fit(idx, Y, rng=rng), idx

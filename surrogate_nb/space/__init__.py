@@ -38,6 +38,12 @@ def get_space(name: str) -> SearchSpace:
         raise UnknownKeyError("search space", name, sorted(SPACES)) from None
 
 
+def as_space(space: SearchSpace | str) -> SearchSpace:
+    """`space` itself, or the registered space of that name (saved tables and models record
+    names; everything above the space layer passes the object)."""
+    return get_space(space) if isinstance(space, str) else space
+
+
 def space_of(arch: object) -> SearchSpace:
     """The registered space whose `cell_type` `arch` is; any other value (an index, a string, op
     names) is read in `DEFAULT_SPACE`, whose `as_arch` rejects what it cannot read."""
@@ -70,6 +76,7 @@ __all__ = [
     "all_archs",
     "as_arch",
     "as_indices",
+    "as_space",
     "get_space",
     "space_of",
 ]

@@ -8,7 +8,7 @@ count of its torch module, tested there).
 
 from __future__ import annotations
 
-from surrogate_nb.space import SearchSpace, get_space
+from surrogate_nb.space import SearchSpace, as_space
 
 
 def counters(space: SearchSpace | str, arch: object, dataset: str) -> dict[str, float]:
@@ -21,4 +21,4 @@ def counters(space: SearchSpace | str, arch: object, dataset: str) -> dict[str, 
     >>> counters(NB201, 0, "cifar10-valid")["params_m"] > 0
     True
     """
-    return (get_space(space) if isinstance(space, str) else space).counters(arch, dataset)
+    return as_space(space).counters(arch, dataset)

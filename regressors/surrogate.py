@@ -184,7 +184,7 @@ class Surrogate:
         calibration_folds: folds of the calibration (None: the regressor's
             ``calibration_folds``, 5 for trees, 2 for the ensemble, whose fits cost more).
 
-    ``__init__`` only stores its arguments; `fit` checks them.
+    ``__init__`` stores its arguments (a space name is resolved to the space); `fit` checks them.
 
     >>> import numpy as np
     >>> from surrogate_nb.regressors import LGBRegressor

@@ -48,11 +48,13 @@ schedule).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,7 @@ from surrogate_nb.errors import (
     SurrogateNBError,
     UnknownKeyError,
 )
+from surrogate_nb.regressors.base import BaseRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.surrogate import (
@@ -87,7 +90,7 @@ MANIFEST = "manifest.json"
 _MEMO_CHUNK = 32768
 _Z90 = 1.6448536269514722
 #: Noise-ratio regressor: a single small LightGBM booster (it smooths noisy per-cell ratios).
-_NOISE_PARAMS = {
+_NOISE_PARAMS: dict[str, Any] = {
     "n_members": 1,
     "n_estimators": 150,
     "learning_rate": 0.05,
@@ -98,7 +101,7 @@ _NOISE_PARAMS = {
 _G_CLIP = (0.05, 20.0)
 
 
-def _registry() -> dict[str, type]:
+def _registry() -> dict[str, type[BaseRegressor]]:
     return REGRESSORS
 
 
@@ -147,7 +150,7 @@ class CurveModel:
         target: str = "auto",
         calibrate: bool = True,
         calibration_folds: int = 5,
-        fidelities: object | None = None,
+        fidelities: Iterable[float] | None = None,
     ) -> None:
         if design not in DESIGNS:
             raise UnknownKeyError("curve design", design, DESIGNS)
@@ -338,7 +341,7 @@ class CurveModel:
     def noise_ratio(self, X: object) -> np.ndarray:
         """(n,) per-cell noise variance ratio g(x) (1 = the table's average cell)."""
         if self.noise_ is None:
-            return np.ones(len(X))
+            return np.ones(len(np.asarray(X)))
         g, _ = self.noise_["ratio_model"].predict(self._X(X))
         return np.clip(g, *_G_CLIP)
 
@@ -362,15 +365,24 @@ class CurveModel:
         Raises:
             SurrogateNBError: no noise model (the training curves had one seed per cell).
         """
+        noise = self.noise_model()
+        mt = self.predict_t(X)[0] if mean_t is None else mean_t
+        z = rng.standard_normal(mt.shape) @ noise["chol"].T
+        g = np.sqrt(self.noise_ratio(X))[:, None]
+        return _inverse(mt + g * noise["sd"] * z, self.transform_)
+
+    def noise_model(self) -> dict[str, Any]:
+        """The fitted noise model (``sd``, ``corr``, ``chol``, ``ratio_model``, ``n_runs``).
+
+        Raises:
+            SurrogateNBError: none (the training curves had one seed per cell).
+        """
         if self.noise_ is None:
             raise SurrogateNBError(
                 "this curve model has no noise model: its training table had one seed per cell; "
                 "use the mean (seed=None)"
             )
-        mt = self.predict_t(X)[0] if mean_t is None else mean_t
-        z = rng.standard_normal(mt.shape) @ self.noise_["chol"].T
-        g = np.sqrt(self.noise_ratio(X))[:, None]
-        return _inverse(mt + g * self.noise_["sd"] * z, self.transform_)
+        return self.noise_
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -535,18 +547,12 @@ def _chol(corr: np.ndarray) -> np.ndarray:
     return np.eye(len(corr))
 
 
-class _quiet_nanmean:
+@contextlib.contextmanager
+def _quiet_nanmean() -> Iterator[None]:
     """Silence numpy's 'mean of empty slice' warning (an all-NaN cell stays NaN and is dropped)."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._w.__exit__(*exc)
+        yield
 
 
 class _Memo:
@@ -695,10 +701,9 @@ class CurveSurrogate:
         """One single-run curve per cell, float64 (n, T) (see `CurveModel.sample`)."""
         mt, _, g = self._memo_rows(self._indices(archs))
         m = self.model_
-        if m.noise_ is None:
-            m.sample(np.zeros((0, m.n_features_in_)), rng)  # raises the explanation
-        z = rng.standard_normal(mt.shape) @ m.noise_["chol"].T
-        return _inverse(mt + np.sqrt(g)[:, None] * m.noise_["sd"] * z, m.transform_)
+        noise = m.noise_model()
+        z = rng.standard_normal(mt.shape) @ noise["chol"].T
+        return _inverse(mt + np.sqrt(g)[:, None] * noise["sd"] * z, m.transform_)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory (`CurveModel.save` plus the feature set)."""
@@ -722,9 +727,11 @@ class CurveSurrogate:
         m = read_manifest(path)
         features = (m.get("features") or {}).get("set")
         space = m.get("space", "nb201")
+        if not isinstance(features, str) or not isinstance(space, str):
+            raise ModelFormatError(f"{path}: unknown or missing feature set {features!r}")
         try:
             names = feature_names(features, space)
-        except (UnknownKeyError, TypeError) as exc:
+        except UnknownKeyError as exc:
             raise ModelFormatError(f"{path}: unknown or missing feature set {features!r}") from exc
         digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
         if m["features"].get("names_sha256") != digest:
@@ -745,7 +752,7 @@ def curves_from_table(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cell indices (n,), curves (n, S, T) float64) of the cells with at least one whole run."""
     arr = np.asarray(table.array(dataset, metric, hp), dtype=np.float64)
-    rows = np.flatnonzero(np.isfinite(arr).all(axis=2).any(axis=1))
+    rows = np.flatnonzero(np.any(np.all(np.isfinite(arr), axis=2), axis=1))
     return table.row_cells()[rows], arr[rows]
 
 
@@ -777,14 +784,13 @@ def budget_curves_from_table(
     hps.sort(key=budget.__getitem__)
     seeds = sorted({int(s) for h in hps for s in table.seeds(dataset, h)})
     slot = {s: k for k, s in enumerate(seeds)}
-    Y = None
+    first = np.asarray(table.array(dataset, metric, hps[0]))  # (N, S_h, T_h)
+    Y = np.full((len(first), len(seeds), len(hps)), np.nan)
     for j, h in enumerate(hps):
-        arr = np.asarray(table.array(dataset, metric, h))  # (N, S_h, T_h)
-        if Y is None:
-            Y = np.full((len(arr), len(seeds), len(hps)), np.nan)
+        arr = first if j == 0 else np.asarray(table.array(dataset, metric, h))
         for k, seed in enumerate(table.seeds(dataset, h)):
             Y[:, slot[int(seed)], j] = arr[:, k, -1]
-    rows = np.flatnonzero(np.isfinite(Y).any(axis=1).all(axis=1))
+    rows = np.flatnonzero(np.all(np.any(np.isfinite(Y), axis=1), axis=1))
     return table.row_cells()[rows], Y[rows], hps, [budget[h] for h in hps]
 
 

@@ -21,14 +21,14 @@ import abc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic
+from typing import Any, ClassVar, Generic, Protocol
 
 import numpy as np
 from typing_extensions import TypeVar
 
 from surrogate_nb.errors import InvalidValueError, SurrogateNBError
 from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, get_space
-from surrogate_nb.table import BenchmarkLike, Costs
+from surrogate_nb.table import Costs
 
 #: The cell type of a pool's space and of the optimizer searching it (`Arch`, `Cell`, `Genome`);
 #: unstated, it is ``Any`` (``RandomSearch()`` needs no annotation; ``RandomSearch[Arch]()`` asks
@@ -201,6 +201,38 @@ class Trajectory:
 # The contract
 
 
+class RunnableBenchmark(Protocol):
+    """What `BaseOptimizer.run` needs from a benchmark: its space, curve length, per-cell costs
+    and values. Every `BenchmarkLike` (`Benchmark`, `SurrogateBenchmark`) is one, and so is a
+    benchmark that trains the cells it is asked for (`evaluation.true_runs.TrainingBenchmark`)."""
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space of the cells."""
+        ...
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int | None:
+        """T, the curve length of (dataset, hp), or None when unknown."""
+        ...
+
+    def cost(self, arch: object, dataset: str, hp: str | None = None) -> Costs:
+        """Per-trial costs of one cell."""
+        ...
+
+    def query(
+        self,
+        arch: object,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> float | np.ndarray:
+        """A metric of one cell; NaN where not recorded."""
+        ...
+
+
 def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float:
     """Simulated seconds for training a cell for `epochs` epochs (None = the table's full run)."""
     per_epoch = cost.get("train_time_per_epoch_s")
@@ -263,7 +295,7 @@ class BaseOptimizer(abc.ABC, Generic[A]):
 
     def run(
         self,
-        benchmark: BenchmarkLike,
+        benchmark: RunnableBenchmark,
         dataset: str,
         metric: str,
         hp: str | None = None,
@@ -280,8 +312,8 @@ class BaseOptimizer(abc.ABC, Generic[A]):
         """Run this optimizer against `benchmark` under a simulated wall-clock budget.
 
         Args:
-            benchmark: a `BenchmarkLike` (`Benchmark`, `SurrogateBenchmark`); the run uses its
-                `query`, `cost` and `epochs`.
+            benchmark: a `RunnableBenchmark` (`Benchmark`, `SurrogateBenchmark`, ...); the run
+                uses its `space`, `query`, `cost` and `epochs`.
             dataset: dataset setting of the signal (e.g. "cifar10-valid", "fashion-mnist").
             metric: signal metric, larger is better (e.g. "valid_acc").
             hp: the table's hp (None when the dataset has one).
@@ -438,7 +470,7 @@ def check_run_limits(
 
 def run_repeats(
     optimizer: BaseOptimizer[A],
-    benchmark: BenchmarkLike,
+    benchmark: RunnableBenchmark,
     dataset: str,
     metric: str,
     hp: str | None,

@@ -41,7 +41,7 @@ def get_space(name: str) -> SearchSpace:
 def as_space(space: SearchSpace | str) -> SearchSpace:
     """`space` itself, or the registered space of that name (saved tables and models record
     names; everything above the space layer passes the object)."""
-    return get_space(space) if isinstance(space, str) else space
+    return space if isinstance(space, SearchSpace) else get_space(space)
 
 
 def space_of(arch: object) -> SearchSpace:

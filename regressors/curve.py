@@ -56,7 +56,7 @@ import shutil
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -115,6 +115,17 @@ def _as_curves(Y: object) -> np.ndarray:
             f"curves must be (n, T) or (n, seeds, T), got shape {Y.shape}", Y.shape
         )
     return Y
+
+
+class NoiseModel(TypedDict):
+    """A curve model's seed-to-seed noise: per-position sd, their correlation and its Cholesky
+    factor, the per-cell variance-ratio regressor, and the number of runs it was fitted on."""
+
+    sd: np.ndarray
+    corr: np.ndarray
+    chol: np.ndarray
+    ratio_model: BaseRegressor
+    n_runs: int
 
 
 class CurveModel:
@@ -288,7 +299,7 @@ class CurveModel:
         self, X: np.ndarray, Y: np.ndarray, Tm: np.ndarray, transform: str, rng: np.random.Generator
     ) -> None:
         """Seed-to-seed noise: per-epoch sd, epoch correlation, per-cell variance ratio."""
-        self.noise_: dict[str, Any] | None = None
+        self.noise_: NoiseModel | None = None
         Ty = _forward(Y, transform)  # (n, S, T)
         count = np.isfinite(Ty).all(axis=2).sum(axis=1)  # whole seed curves per cell
         multi = count >= 2
@@ -371,7 +382,7 @@ class CurveModel:
         g = np.sqrt(self.noise_ratio(X))[:, None]
         return _inverse(mt + g * noise["sd"] * z, self.transform_)
 
-    def noise_model(self) -> dict[str, Any]:
+    def noise_model(self) -> NoiseModel:
         """The fitted noise model (``sd``, ``corr``, ``chol``, ``ratio_model``, ``n_runs``).
 
         Raises:

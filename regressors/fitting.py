@@ -32,7 +32,8 @@ class SurrogateModel(Protocol):
     """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` and
     `CurveSurrogate` are two): fit on cell indices, predict (mean, std), save."""
 
-    #: the search space whose cell indices `fit` and `predict` take
+    #: the search space whose cell indices `fit` and `predict` take (a model that still says its
+    #: registered name is read through `surrogate_nb.space.as_space`)
     space: SearchSpace
 
     def fit(self, archs: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> object:

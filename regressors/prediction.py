@@ -16,6 +16,7 @@ from surrogate_nb.errors import InvalidArchError
 from surrogate_nb.regressors.benchmark import SurrogateBenchmark
 from surrogate_nb.regressors.fitting import SurrogateModel
 from surrogate_nb.regressors.surrogate import Surrogate
+from surrogate_nb.space import as_space
 
 #: (dataset, metric, hp) of one saved surrogate; dataset / metric None when a bare `Surrogate`
 #: was saved without them.
@@ -106,7 +107,7 @@ def predict_saved(
     description = first.target_description_ if isinstance(first, Surrogate) else None
     metric = first_key[1] or description or "target"
     what = "/".join(str(k) for k in first_key[:2] if k) or metric
-    space = first.space
+    space = as_space(first.space)
     cells = [space.as_arch(a) for a in archs]
     idx = [space.index_of(c) for c in cells]
     per_model = {key: s.predict(idx) for key, s in models.items()}

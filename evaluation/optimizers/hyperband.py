@@ -62,7 +62,7 @@ class Hyperband(BaseOptimizer[A]):
         self.todo_ = [(self._new_cell(rng), e) for _ in range(n)]
         self.results_ = []
 
-    def _new_cell(self, rng: np.random.Generator) -> Any:
+    def _new_cell(self, rng: np.random.Generator) -> A:
         """A cell that starts a bracket: uniform at random (BOHB overrides this)."""
         return self.pool.sample(rng)
 

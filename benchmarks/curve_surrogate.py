@@ -57,7 +57,7 @@ def nb101_data(path: Path, tmp: Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
     table = Benchmark.open(import_any(path, tmp / "nb101"))
     idx, Y, _, budgets = budget_curves_from_table(table, "cifar10", "valid_acc")
-    return idx, featurize(idx, "full", table.space.name), Y, budgets, table
+    return idx, featurize(idx, "full", table.space), Y, budgets, table
 
 
 def nb101_splits(n: int, n_train: int, draws: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -31,7 +31,7 @@ from surrogate_nb.exhaustive import BuildPlan, BuildResult, Ledger, Progress, ru
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.trainer import curve_names
 from surrogate_nb.space import SearchSpace
-from surrogate_nb.table import COST_COLUMNS, Costs
+from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
 
 #: Optimizers that may propose a build's cells (multi-fidelity ones need cheaper trainings).
 SOURCE_OPTIMIZERS = ("random_search", "rea", "local_search", "tpe", "reinforce")
@@ -157,7 +157,13 @@ class TrainingBenchmark:
     ) -> Costs:
         """The recorded costs (mean over seeds): what a simulated clock charges."""
         out = {c: self.query(arch, dataset, c, seed=seed) for c in COST_COLUMNS}
-        return Costs(**out, train_time_per_epoch_s=out["train_time_s"] / self.plan.config.epochs)
+        return Costs(
+            params_m=out["params_m"],
+            flops_m=out["flops_m"],
+            latency_s=out["latency_s"],
+            train_time_s=out["train_time_s"],
+            train_time_per_epoch_s=out["train_time_s"] / self.plan.config.epochs,
+        )
 
     def _check(self, dataset: str, metric: str) -> None:
         if dataset != self.plan.dataset:
@@ -176,7 +182,7 @@ def _value(record: dict, metric: str, epoch: int | None) -> float:
     return math.nan if v is None else float(v)
 
 
-def signal_metric(benchmark: Any) -> str:
+def signal_metric(benchmark: BenchmarkLike | TrainingBenchmark) -> str:
     """The search signal of a setting: x-valid accuracy where recorded, else valid accuracy."""
     names = benchmark.metrics(benchmark.datasets()[0])
     for name in SIGNALS:

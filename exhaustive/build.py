@@ -32,6 +32,7 @@ done writes the table.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -49,7 +50,7 @@ from surrogate_nb.exhaustive.config import SEEDS, TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData, load_setting
 from surrogate_nb.exhaustive.ledger import Key, Ledger
 from surrogate_nb.space import NB201, Arch, SearchSpace, get_space
-from surrogate_nb.table import write_table
+from surrogate_nb.table import TrialRecord, write_table
 
 #: Seed of the uniform cell sample behind `--cells N`.
 CELLS_SEED = 0
@@ -59,6 +60,8 @@ CELLS_SEED = 0
 
 #: The most cells `--cells N` samples from a space that cannot be enumerated.
 MAX_SAMPLED_CELLS = 10_000_000
+#: What names a build's cells: "all", a number N, a file of cells, or the cells themselves.
+CellSpec = str | int | Sequence[object] | os.PathLike[str]
 
 
 def sampled_cells(space: SearchSpace, n: int) -> list[int]:
@@ -71,9 +74,7 @@ def sampled_cells(space: SearchSpace, n: int) -> list[int]:
     return list(seen)
 
 
-def resolve_cells(
-    cells: str | int | Sequence | os.PathLike, space: SearchSpace = NB201
-) -> list[int]:
+def resolve_cells(cells: CellSpec, space: SearchSpace = NB201) -> list[int]:
     """Cell indices for "all", an int N (fixed uniform sample), a file, or a list of cells.
 
     Raises:
@@ -169,7 +170,7 @@ class BuildPlan:
     dataset: str
     out: str
     config: TrainConfig = field(default_factory=TrainConfig)
-    cells: object = "all"
+    cells: CellSpec = "all"
     seeds: tuple[int, ...] = SEEDS
     shard: str | None = None
     unique_only: bool = False
@@ -268,7 +269,7 @@ def train_unit(
     device: str,
     engine: str,
     space: str = "nb201",
-) -> list[dict]:
+) -> list[TrialRecord]:
     """Train one unit; returns its records in unit order. Pure: same inputs, same records."""
     if engine == "fast":
         from surrogate_nb.exhaustive.engine import train_group
@@ -358,14 +359,22 @@ class LocalBackend:
 
     def run(
         self, units: Iterable[Unit], data: PreparedData, config: TrainConfig
-    ) -> Iterator[tuple[Unit, list[dict] | BaseException]]:
+    ) -> Iterator[tuple[Unit, list[TrialRecord] | BaseException]]:
         """Yield (unit, records) or (unit, exception) as units finish."""
         for unit in units:
             try:
                 yield unit, train_unit(unit, data, config, self.device, self.engine, self.space)
             except Exception as exc:  # recorded as failed; the build goes on
-                exc.add_note(traceback.format_exc(limit=5))
+                add_note(exc, traceback.format_exc(limit=5))
                 yield unit, exc
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """`BaseException.add_note` (Python 3.11+); on 3.10 the same ``__notes__`` list by hand."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:
+        exc.__dict__.setdefault("__notes__", []).append(note)
 
 
 # ---- the driver -------------------------------------------------------------------------------
@@ -439,7 +448,7 @@ def _manifest(
     }
 
 
-def seed_agreement(records: Iterable[dict]) -> dict:
+def seed_agreement(records: Iterable[TrialRecord]) -> dict:
     """How well one seed ranks cells like another: the fidelity's noise, for the manifest.
 
     `surrogate_nb.ranking.seed_agreement` (mean pairwise Kendall τ between seeds, each pair over
@@ -452,7 +461,8 @@ def seed_agreement(records: Iterable[dict]) -> dict:
     for r in records:
         if metric is None:
             metric = next((m for m in _AGREEMENT_METRICS if m in r["curves"]), None)
-        value = r["curves"].get(metric, [None])[-1] if metric else None
+        curve = r["curves"].get(metric) if metric else None
+        value = curve[-1] if curve is not None and len(curve) else None
         if r.get("status") == "ok" and value is not None:
             finals.setdefault(r["arch_index"], {})[r["seed"]] = float(value)
     seeds = sorted({s for v in finals.values() for s in v})
@@ -471,7 +481,9 @@ def seed_agreement(records: Iterable[dict]) -> dict:
 _AGREEMENT_METRICS = ("x-valid_acc", "valid_acc", "test_acc")
 
 
-def _whole_cells(results: Callable[[], Iterable[dict]], ledger: Ledger) -> Iterator[dict]:
+def _whole_cells(
+    results: Callable[[], Iterable[TrialRecord]], ledger: Ledger
+) -> Iterator[TrialRecord]:
     """The done records of the cells whose every ledger row (seed) is done: no seed holes."""
     unfinished = {a for (_, _, _, a), state in ledger.states().items() if state != "done"}
     return (r for r in results() if r["arch_index"] not in unfinished)
@@ -582,8 +594,8 @@ def run_build(
         trained = failed_now = 0
         first_error = ""
         if on_progress is not None:  # before the first unit: what is done, what is left
-            c = ledger.counts(my_keys)
-            on_progress(Progress(c["done"], c["failed"], len(my_keys), 0, 0.0, None, 0.0))
+            now = ledger.counts(my_keys)
+            on_progress(Progress(now["done"], now["failed"], len(my_keys), 0, 0.0, None, 0.0))
 
         def feed() -> Iterator[Unit]:
             for unit in units:
@@ -605,14 +617,14 @@ def run_build(
                 ledger.complete(list(zip(keys, result)))
                 trained += len(keys)
             if on_progress is not None:
-                c = ledger.counts(my_keys)
+                now = ledger.counts(my_keys)
                 elapsed = time.time() - t0
                 rate = trained / elapsed * 3600 if elapsed > 0 else 0.0
-                left = c["pending"] + c["running"]
+                left = now["pending"] + now["running"]
                 on_progress(
                     Progress(
-                        c["done"],
-                        c["failed"],
+                        now["done"],
+                        now["failed"],
                         len(my_keys),
                         trained,
                         rate,

@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +38,7 @@ from surrogate_nb.exhaustive.trainer import (
     combine_derived,
     data_generator,
     draw_augmentation,
+    empty_curves,
     empty_record,
     init_network,
     measure_latency,
@@ -194,7 +196,7 @@ class FusedTinyNetwork(nn.Module):
                     if (e, trial) in layer.slots:
                         mod, pos = layer.slots[(e, trial)]
                         out += [("conv", mod.conv, pos), ("bn", mod.bn, pos)]
-            else:
+            elif isinstance(layer, _FusedResBlock):
                 out += [
                     ("conv", layer.conv_a.conv, trial),
                     ("bn", layer.conv_a.bn, trial),
@@ -216,6 +218,8 @@ class FusedTinyNetwork(nn.Module):
             )
         for m, (kind, mod, pos) in zip(ref, slots):
             if kind == "fc":
+                if m.bias is None:
+                    raise RuntimeError("the reference network's classifier has no bias")
                 self.fc_weight[pos].copy_(m.weight)
                 self.fc_bias[pos].copy_(m.bias)
                 continue
@@ -253,7 +257,8 @@ def train_group(
     amp, cl = cuda and opts.amp, cuda and opts.channels_last
     k = len(trials)
     archs = [as_arch(a) for a, _ in trials]
-    records = [empty_record(a, data, config, s) for a, s in trials]
+    curves = [empty_curves(data, config) for _ in trials]
+    records = [empty_record(a, data, config, s, c) for (a, s), c in zip(trials, curves)]
     refs = [init_network(a, data, config, s) for a, s in trials]
     net = FusedTinyNetwork(
         archs, data.num_classes, config.channels, config.cells_per_stage, data.in_channels
@@ -271,7 +276,12 @@ def train_group(
         nesterov=config.nesterov,
         weight_decay=config.weight_decay,
     )
-    model = torch.compile(net, mode=opts.compile_mode) if (cuda and opts.compile) else net
+    # torch.compile of a module is a module (its stub says only "callable")
+    model = (
+        cast(nn.Module, torch.compile(net, mode=opts.compile_mode))
+        if (cuda and opts.compile)
+        else net
+    )
     gens = [data_generator(s, device) for _, s in trials]
     pad = config.pad_for(data.resolution)
     mean = torch.tensor(data.mean, device=device).view(1, -1, 1, 1)
@@ -309,7 +319,8 @@ def train_group(
             draws = [draw_augmentation(b, pad, config.flip, g) for g in gens]
             idx = torch.cat(idxs)
             off = torch.cat([d[0] for d in draws])
-            coin = torch.cat([d[1] for d in draws]) if config.flip else None
+            coins = [d[1] for d in draws if d[1] is not None]
+            coin = torch.cat(coins) if config.flip else None
             xb = apply_augmentation(xpad, idx, off, coin, pad)  # (K*b, C, s, s)
             xb = xb.view(k, b, *xb.shape[1:]).transpose(0, 1).reshape(b, -1, *xb.shape[2:])
             # NHWC input: faster on CPU too (pooling and mkldnn convs), and what the reference
@@ -341,10 +352,10 @@ def train_group(
             if not math.isfinite(ls[t]):
                 alive[t] = False
                 records[t]["status"] = "diverged"
-                write_epoch(records[t], epoch, lr, train, {})
+                write_epoch(curves[t], epoch, lr, train, {})
                 continue
             per = {s: (v[0][t], v[1][t], v[2][t], v[3], v[4] / k) for s, v in stats.items()}
-            write_epoch(records[t], epoch, lr, train, combine_derived(data, per))
+            write_epoch(curves[t], epoch, lr, train, combine_derived(data, per))
         if not any(alive):
             break
     for t in range(k):

@@ -17,10 +17,11 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from surrogate_nb.errors import BuildError
+from surrogate_nb.table import TrialRecord
 
 #: Trial states, in lifecycle order.
 STATES = ("pending", "running", "done", "failed")
@@ -288,7 +289,7 @@ class Ledger:
                 if cur.rowcount != 1:
                     raise BuildError(f"trial {k} is not pending in {self.path}; cannot start it")
 
-    def complete(self, results: Sequence[tuple[Key, dict]]) -> None:
+    def complete(self, results: Sequence[tuple[Key, Mapping[str, object]]]) -> None:
         """Store finished TrialRecords and mark them done, all in one transaction."""
         now = time.time()
         with self._tx():
@@ -319,7 +320,7 @@ class Ledger:
             )
         }
 
-    def results(self) -> Iterator[dict]:
+    def results(self) -> Iterator[TrialRecord]:
         """TrialRecords of done rows, ordered by dataset, hp, arch_index, seed."""
         cur = self._db.execute(
             "SELECT result FROM trials WHERE state='done' ORDER BY dataset, hp, arch_index, seed"

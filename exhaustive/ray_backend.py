@@ -19,6 +19,7 @@ from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.build import Unit, train_unit
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
+from surrogate_nb.table import TrialRecord
 
 
 def _ray():
@@ -123,7 +124,7 @@ class RayBackend:
 
     def run(
         self, units: Iterable[Unit], data: PreparedData, config: TrainConfig
-    ) -> Iterator[tuple[Unit, list[dict] | BaseException]]:
+    ) -> Iterator[tuple[Unit, list[TrialRecord] | BaseException]]:
         """Yield (unit, records) or (unit, exception) in completion order."""
         ray = self._ensure()
         task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=3)(

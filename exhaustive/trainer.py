@@ -24,6 +24,7 @@ from surrogate_nb.errors import BuildError
 from surrogate_nb.exhaustive.config import TrainConfig
 from surrogate_nb.exhaustive.datasets import PreparedData
 from surrogate_nb.space import as_arch
+from surrogate_nb.space.darts_network import NetworkCIFAR
 from surrogate_nb.table import TrialRecord
 
 # ---- shared data path (the engine calls these too) --------------------------------------------
@@ -213,8 +214,19 @@ def check_protocol(space, data: PreparedData, config: TrainConfig) -> None:
         ) from None
 
 
-def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> TrialRecord:
-    """A TrialRecord with every curve filled with None (filled in epoch by epoch)."""
+#: The curves of a run being trained, {metric: one value per epoch, None until recorded}.
+Curves = dict[str, list[float | None]]
+
+
+def empty_curves(data: PreparedData, config: TrainConfig) -> Curves:
+    """Every curve of a run, filled with None (`write_epoch` fills them in epoch by epoch)."""
+    return {name: [None] * config.epochs for name in curve_names(data)}
+
+
+def empty_record(
+    arch, data: PreparedData, config: TrainConfig, seed: int, curves: Curves | None = None
+) -> TrialRecord:
+    """A TrialRecord holding `curves` (default: `empty_curves`), filled in epoch by epoch."""
     params, flops = trial_costs(arch, data, config)
     return {
         "arch_index": arch.index if hasattr(arch, "index") else as_arch(arch).index,
@@ -227,13 +239,13 @@ def empty_record(arch, data: PreparedData, config: TrainConfig, seed: int) -> Tr
         "flops_m": flops,
         "latency_s": None,
         "train_time_s": None,
-        "curves": {name: [None] * config.epochs for name in curve_names(data)},
+        "curves": empty_curves(data, config) if curves is None else curves,
     }
 
 
-def write_epoch(record: dict, epoch: int, lr: float, train: tuple, evals: dict) -> None:
-    """Store one epoch: train = (loss sum, top1, top5, count, time); evals likewise per split."""
-    c = record["curves"]
+def write_epoch(c: Curves, epoch: int, lr: float, train: tuple, evals: dict) -> None:
+    """Store one epoch into a run's curves: train = (loss sum, top1, top5, count, time); evals
+    likewise per split."""
     loss, c1, c5, n, t = train
     c["lr"][epoch] = lr
     c["train_loss"][epoch] = _finite(loss / n)
@@ -278,7 +290,8 @@ def train_trial(
     Training accuracy under mixup counts the batch's own labels.
     """
     device = torch.device(device)
-    record = empty_record(arch, data, config, seed)
+    curves = empty_curves(data, config)
+    record = empty_record(arch, data, config, seed, curves)
     net = init_network(arch, data, config, seed).to(device)
     gen = data_generator(seed, "cpu")
     mix_rng = np.random.default_rng([seed, 1]) if config.mixup_alpha else None
@@ -302,7 +315,7 @@ def train_trial(
         lr = config.lr_at(epoch)
         for group in opt.param_groups:
             group["lr"] = lr
-        if hasattr(net, "drop_path_prob"):
+        if isinstance(net, NetworkCIFAR):  # DARTS' drop path grows over the epochs
             net.drop_path_prob = config.drop_path_prob * epoch / config.epochs
         start = time.perf_counter()
         perm = torch.randperm(n, generator=gen)
@@ -333,13 +346,13 @@ def train_trial(
         total += elapsed
         if not math.isfinite(loss_sum):
             record["status"] = "diverged"
-            write_epoch(record, epoch, lr, (loss_sum, c1, c5, n, elapsed), {})
+            write_epoch(curves, epoch, lr, (loss_sum, c1, c5, n, elapsed), {})
             break
         stats = {
             k: _evaluate(net, x, y, mean, std, config.eval_batch_size, device)
             for k, (x, y) in evals.items()
         }
-        write_epoch(record, epoch, lr, (loss_sum, c1, c5, n, elapsed), combine_derived(data, stats))
+        write_epoch(curves, epoch, lr, (loss_sum, c1, c5, n, elapsed), combine_derived(data, stats))
     record["train_time_s"] = total
     record["latency_s"] = measure_latency(net, data, config, device)
     return record

@@ -23,6 +23,7 @@ from surrogate_nb.regressors.fitting import (
 )
 from surrogate_nb.regressors.graph import GINRegressor
 from surrogate_nb.regressors.lgb import LGBRegressor
+from surrogate_nb.regressors.prediction import Prediction, Predictions, load_models, predict_saved
 from surrogate_nb.regressors.surrogate import REGRESSORS, Surrogate, make_surrogate
 from surrogate_nb.regressors.xgb import XGBRegressor
 
@@ -34,6 +35,8 @@ __all__ = [
     "Fit",
     "GINRegressor",
     "LGBRegressor",
+    "Prediction",
+    "Predictions",
     "Surrogate",
     "SurrogateBenchmark",
     "SurrogateModel",
@@ -48,5 +51,7 @@ __all__ = [
     "fit_from_table",
     "fit_on_cells",
     "fit_table_model",
+    "load_models",
     "make_surrogate",
+    "predict_saved",
 ]

@@ -35,13 +35,17 @@ def seed_from(random_state: int | np.random.Generator | None) -> int:
     raise TypeError(f"random_state must be an int or a numpy Generator, got {random_state!r}")
 
 
-def check_xy(X: object, y: object | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """X as a 2-d float32 array (and y as a 1-d float64 of matching length), finite values only."""
+def check_x(X: object) -> np.ndarray:
+    """X as a 2-d float32 array."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2:
         raise DataError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}", X.shape)
-    if y is None:
-        return X, None
+    return X
+
+
+def check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """X as a 2-d float32 array and y as a 1-d float64 of matching length, finite values only."""
+    X = check_x(X)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if len(y) != len(X):
         raise DataError(f"X has {len(X)} rows but y has {len(y)} values", len(y))
@@ -104,7 +108,7 @@ class BaseRegressor(ABC):
             NotFittedError: before `fit`.
         """
         self._check_fitted()
-        X, _ = check_xy(X)
+        X = check_x(X)
         if X.shape[1] != self.n_features_in_:
             raise DataError(
                 f"X has {X.shape[1]} features; the model was fitted on {self.n_features_in_}",
@@ -198,6 +202,9 @@ class BaggedTrees(BaseRegressor):
     """
 
     _member_suffix: ClassVar[str]
+    #: set by every subclass's `__init__`
+    n_members: int
+    random_state: int | np.random.Generator | None
 
     @abstractmethod
     def _train_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any: ...

@@ -33,7 +33,7 @@ from surrogate_nb.regressors import curve
 from surrogate_nb.regressors.curve import CurveSurrogate
 from surrogate_nb.regressors.fitting import SurrogateModel, draw_split, fit_from_table
 from surrogate_nb.regressors.surrogate import Surrogate, make_surrogate
-from surrogate_nb.space import SearchSpace, get_space
+from surrogate_nb.space import SearchSpace, as_space, get_space
 from surrogate_nb.space.costs import counters
 from surrogate_nb.table import COST_COLUMNS, Benchmark, BenchmarkLike, Costs
 
@@ -87,7 +87,7 @@ class SurrogateBenchmark:
         }
         self.table = table
         self.path: Path | None = None
-        spaces = {s.space for s in self.surrogates.values()}
+        spaces = {as_space(s.space).name for s in self.surrogates.values()}
         if len(spaces) > 1:
             raise UnknownKeyError(
                 "search space mix", sorted(spaces), [], "every surrogate must model one space"

@@ -48,13 +48,15 @@ schedule).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -66,6 +68,7 @@ from surrogate_nb.errors import (
     SurrogateNBError,
     UnknownKeyError,
 )
+from surrogate_nb.regressors.base import BaseRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.surrogate import (
@@ -77,7 +80,7 @@ from surrogate_nb.regressors.surrogate import (
     _slope,
     library_versions,
 )
-from surrogate_nb.space import get_space
+from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, as_space
 from surrogate_nb.table import Benchmark
 
 DESIGNS = ("svd", "epoch")
@@ -87,7 +90,7 @@ MANIFEST = "manifest.json"
 _MEMO_CHUNK = 32768
 _Z90 = 1.6448536269514722
 #: Noise-ratio regressor: a single small LightGBM booster (it smooths noisy per-cell ratios).
-_NOISE_PARAMS = {
+_NOISE_PARAMS: dict[str, Any] = {
     "n_members": 1,
     "n_estimators": 150,
     "learning_rate": 0.05,
@@ -98,7 +101,7 @@ _NOISE_PARAMS = {
 _G_CLIP = (0.05, 20.0)
 
 
-def _registry() -> dict[str, type]:
+def _registry() -> dict[str, type[BaseRegressor]]:
     return REGRESSORS
 
 
@@ -112,6 +115,17 @@ def _as_curves(Y: object) -> np.ndarray:
             f"curves must be (n, T) or (n, seeds, T), got shape {Y.shape}", Y.shape
         )
     return Y
+
+
+class NoiseModel(TypedDict):
+    """A curve model's seed-to-seed noise: per-position sd, their correlation and its Cholesky
+    factor, the per-cell variance-ratio regressor, and the number of runs it was fitted on."""
+
+    sd: np.ndarray
+    corr: np.ndarray
+    chol: np.ndarray
+    ratio_model: BaseRegressor
+    n_runs: int
 
 
 class CurveModel:
@@ -147,7 +161,7 @@ class CurveModel:
         target: str = "auto",
         calibrate: bool = True,
         calibration_folds: int = 5,
-        fidelities: object | None = None,
+        fidelities: Iterable[float] | None = None,
     ) -> None:
         if design not in DESIGNS:
             raise UnknownKeyError("curve design", design, DESIGNS)
@@ -285,7 +299,7 @@ class CurveModel:
         self, X: np.ndarray, Y: np.ndarray, Tm: np.ndarray, transform: str, rng: np.random.Generator
     ) -> None:
         """Seed-to-seed noise: per-epoch sd, epoch correlation, per-cell variance ratio."""
-        self.noise_: dict[str, Any] | None = None
+        self.noise_: NoiseModel | None = None
         Ty = _forward(Y, transform)  # (n, S, T)
         count = np.isfinite(Ty).all(axis=2).sum(axis=1)  # whole seed curves per cell
         multi = count >= 2
@@ -338,7 +352,7 @@ class CurveModel:
     def noise_ratio(self, X: object) -> np.ndarray:
         """(n,) per-cell noise variance ratio g(x) (1 = the table's average cell)."""
         if self.noise_ is None:
-            return np.ones(len(X))
+            return np.ones(len(np.asarray(X)))
         g, _ = self.noise_["ratio_model"].predict(self._X(X))
         return np.clip(g, *_G_CLIP)
 
@@ -362,15 +376,24 @@ class CurveModel:
         Raises:
             SurrogateNBError: no noise model (the training curves had one seed per cell).
         """
+        noise = self.noise_model()
+        mt = self.predict_t(X)[0] if mean_t is None else mean_t
+        z = rng.standard_normal(mt.shape) @ noise["chol"].T
+        g = np.sqrt(self.noise_ratio(X))[:, None]
+        return _inverse(mt + g * noise["sd"] * z, self.transform_)
+
+    def noise_model(self) -> NoiseModel:
+        """The fitted noise model (``sd``, ``corr``, ``chol``, ``ratio_model``, ``n_runs``).
+
+        Raises:
+            SurrogateNBError: none (the training curves had one seed per cell).
+        """
         if self.noise_ is None:
             raise SurrogateNBError(
                 "this curve model has no noise model: its training table had one seed per cell; "
                 "use the mean (seed=None)"
             )
-        mt = self.predict_t(X)[0] if mean_t is None else mean_t
-        z = rng.standard_normal(mt.shape) @ self.noise_["chol"].T
-        g = np.sqrt(self.noise_ratio(X))[:, None]
-        return _inverse(mt + g * self.noise_["sd"] * z, self.transform_)
+        return self.noise_
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -535,25 +558,19 @@ def _chol(corr: np.ndarray) -> np.ndarray:
     return np.eye(len(corr))
 
 
-class _quiet_nanmean:
+@contextlib.contextmanager
+def _quiet_nanmean() -> Iterator[None]:
     """Silence numpy's 'mean of empty slice' warning (an all-NaN cell stays NaN and is dropped)."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._w.__exit__(*exc)
+        yield
 
 
 class _Memo:
     """Per-cell predictions of a `CurveSurrogate`: one row per cell of an enumerable space (row =
     cell index), else one row per cell asked for so far (rows grow as new cells come)."""
 
-    def __init__(self, space: Any, T: int) -> None:
+    def __init__(self, space: SearchSpace, T: int) -> None:
         self.T = T
         self.dense = bool(space.enumerable)
         n = int(space.cardinality) if self.dense else 0
@@ -585,7 +602,8 @@ class CurveSurrogate:
     Args:
         design, model, **kwargs: passed to `CurveModel`.
         features: a feature set of the space (`SearchSpace.feature_sets`).
-        space: the search space of the cells (stored in the saved manifest).
+        space: the search space of the cells, or its registered name (saved models record the
+            name).
         hps: None: the curve positions are the epochs of one schedule. A list: position j is the
             final value of schedule ``hps[j]`` (NB-101's budgets "4", "12", "36", "108"; see
             `budget_curves_from_table`); `setting_columns` maps a schedule to its position.
@@ -601,13 +619,13 @@ class CurveSurrogate:
         design: str = "epoch",
         *,
         features: str = "full",
-        space: str = "nb201",
+        space: SearchSpace | str = DEFAULT_SPACE,
         hps: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        check_features(features, space)
+        self.space: SearchSpace = as_space(space)
+        check_features(features, self.space)
         self.features = features
-        self.space = space
         self.hps = None if hps is None else [str(h) for h in hps]
         self.model_ = kwargs.pop("_model", None) or CurveModel(design, **kwargs)
 
@@ -615,7 +633,7 @@ class CurveSurrogate:
         return featurize(archs, self.features, self.space)
 
     def _indices(self, archs: object) -> np.ndarray:
-        return np.atleast_1d(get_space(self.space).as_indices(archs))
+        return np.atleast_1d(self.space.as_indices(archs))
 
     @property
     def T(self) -> int:
@@ -666,7 +684,7 @@ class CurveSurrogate:
         matrix: NB-101's full features are 461 float32 columns)."""
         memo = self.__dict__.get("_memo")
         if memo is None:
-            memo = self._memo = _Memo(get_space(self.space), self.T)
+            memo = self._memo = _Memo(self.space, self.T)
         rows = memo.rows(idx)
         new_rows = np.flatnonzero(~memo.done[rows])
         if len(new_rows):
@@ -694,10 +712,9 @@ class CurveSurrogate:
         """One single-run curve per cell, float64 (n, T) (see `CurveModel.sample`)."""
         mt, _, g = self._memo_rows(self._indices(archs))
         m = self.model_
-        if m.noise_ is None:
-            m.sample(np.zeros((0, m.n_features_in_)), rng)  # raises the explanation
-        z = rng.standard_normal(mt.shape) @ m.noise_["chol"].T
-        return _inverse(mt + np.sqrt(g)[:, None] * m.noise_["sd"] * z, m.transform_)
+        noise = m.noise_model()
+        z = rng.standard_normal(mt.shape) @ noise["chol"].T
+        return _inverse(mt + np.sqrt(g)[:, None] * noise["sd"] * z, m.transform_)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory (`CurveModel.save` plus the feature set)."""
@@ -709,7 +726,7 @@ class CurveSurrogate:
                     "set": self.features,
                     "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
                 },
-                "space": self.space,
+                "space": self.space.name,
                 "hps": self.hps,
             },
         )
@@ -721,9 +738,11 @@ class CurveSurrogate:
         m = read_manifest(path)
         features = (m.get("features") or {}).get("set")
         space = m.get("space", "nb201")
+        if not isinstance(features, str) or not isinstance(space, str):
+            raise ModelFormatError(f"{path}: unknown or missing feature set {features!r}")
         try:
             names = feature_names(features, space)
-        except (UnknownKeyError, TypeError) as exc:
+        except UnknownKeyError as exc:
             raise ModelFormatError(f"{path}: unknown or missing feature set {features!r}") from exc
         digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
         if m["features"].get("names_sha256") != digest:
@@ -744,7 +763,7 @@ def curves_from_table(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cell indices (n,), curves (n, S, T) float64) of the cells with at least one whole run."""
     arr = np.asarray(table.array(dataset, metric, hp), dtype=np.float64)
-    rows = np.flatnonzero(np.isfinite(arr).all(axis=2).any(axis=1))
+    rows = np.flatnonzero(np.any(np.all(np.isfinite(arr), axis=2), axis=1))
     return table.row_cells()[rows], arr[rows]
 
 
@@ -776,14 +795,13 @@ def budget_curves_from_table(
     hps.sort(key=budget.__getitem__)
     seeds = sorted({int(s) for h in hps for s in table.seeds(dataset, h)})
     slot = {s: k for k, s in enumerate(seeds)}
-    Y = None
+    first = np.asarray(table.array(dataset, metric, hps[0]))  # (N, S_h, T_h)
+    Y = np.full((len(first), len(seeds), len(hps)), np.nan)
     for j, h in enumerate(hps):
-        arr = np.asarray(table.array(dataset, metric, h))  # (N, S_h, T_h)
-        if Y is None:
-            Y = np.full((len(arr), len(seeds), len(hps)), np.nan)
+        arr = first if j == 0 else np.asarray(table.array(dataset, metric, h))
         for k, seed in enumerate(table.seeds(dataset, h)):
             Y[:, slot[int(seed)], j] = arr[:, k, -1]
-    rows = np.flatnonzero(np.isfinite(Y).any(axis=1).all(axis=1))
+    rows = np.flatnonzero(np.all(np.any(np.isfinite(Y), axis=1), axis=1))
     return table.row_cells()[rows], Y[rows], hps, [budget[h] for h in hps]
 
 
@@ -824,5 +842,5 @@ def fit_curve_from_table(
     if cells is not None:
         pick = np.isin(idx, np.asarray(cells, np.int64))
         idx, Y = idx[pick], Y[pick]
-    kwargs.setdefault("space", table.space.name)
+    kwargs.setdefault("space", table.space)
     return CurveSurrogate(design, **kwargs).fit(idx, Y, rng=rng), idx

@@ -24,6 +24,7 @@ import numpy as np
 
 from surrogate_nb.errors import DataError
 from surrogate_nb.regressors.surrogate import Surrogate
+from surrogate_nb.space import SearchSpace
 from surrogate_nb.table import BenchmarkLike
 
 
@@ -31,8 +32,9 @@ class SurrogateModel(Protocol):
     """What studies and `SurrogateBenchmark` need from a surrogate (`Surrogate` and
     `CurveSurrogate` are two): fit on cell indices, predict (mean, std), save."""
 
-    #: name of the search space whose cell indices `fit` and `predict` take
-    space: str
+    #: the search space whose cell indices `fit` and `predict` take (a model that still says its
+    #: registered name is read through `surrogate_nb.space.as_space`)
+    space: SearchSpace
 
     def fit(self, archs: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> object:
         """Fit in place on int64 cell indices (n,) and their values (n,) or curves (n, ...)."""
@@ -156,7 +158,7 @@ def fit_on_cells(
     return Fit(model, tr, te, time.perf_counter() - start)
 
 
-def for_space(prototype: M, space: str) -> M:
+def for_space(prototype: M, space: SearchSpace) -> M:
     """`prototype`, or a shallow copy of it modelling cells of `space` (a `Surrogate` records
     its space; a table or study says which space its cells belong to)."""
     if isinstance(prototype, Surrogate) and prototype.space != space:
@@ -183,7 +185,7 @@ def fit_from_table(
     `SurrogateBenchmark`."""
     idx, y = table.to_xy(dataset, metric, hp=hp)
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
-    prototype = for_space(surrogate if surrogate is not None else Surrogate(), table.space.name)
+    prototype = for_space(surrogate if surrogate is not None else Surrogate(), table.space)
     fit = fit_on_cells(
         prototype,
         idx,

@@ -60,7 +60,7 @@ from surrogate_nb.regressors.graph import GINRegressor
 from surrogate_nb.regressors.lgb import LGBRegressor
 from surrogate_nb.regressors.tuning import tune
 from surrogate_nb.regressors.xgb import XGBRegressor
-from surrogate_nb.space import get_space
+from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, as_space
 
 FORMAT = "surrogate-nb/surrogate"
 FORMAT_VERSION = 1
@@ -153,7 +153,9 @@ def data_hash(indices: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def make_surrogate(model: str, *, tune_trials: int = 0, space: str = "nb201") -> Surrogate:
+def make_surrogate(
+    model: str, *, tune_trials: int = 0, space: SearchSpace | str = DEFAULT_SPACE
+) -> Surrogate:
     """An unfitted `Surrogate` of cells of `space` around the regressor named `model` (a key of
     `REGRESSORS`, the CLI's ``--model``), with its defaults.
 
@@ -174,14 +176,15 @@ class Surrogate:
             Default ``XGBRegressor()``.
         features: a feature set of the space (`SearchSpace.feature_sets`); default: the
             regressor's ``default_features`` (``"full"``; ``"graph"`` for `GINRegressor`).
-        space: the search space of the cells (``"nb201"``, ``"nb101"``), stored in saved models.
+        space: the search space of the cells (`NB201`, `NB101`, `DARTS`, or its registered name);
+            saved models record its name.
         target: target transform, one of `TRANSFORMS`.
         calibrate: scale the std by cross-validation on the training data (module docstring).
         tune_trials: Optuna trial budget (0 = the regressor's parameters as given).
         calibration_folds: folds of the calibration (None: the regressor's
             ``calibration_folds``, 5 for trees, 2 for the ensemble, whose fits cost more).
 
-    ``__init__`` only stores its arguments; `fit` checks them.
+    ``__init__`` stores its arguments (a space name is resolved to the space); `fit` checks them.
 
     >>> import numpy as np
     >>> from surrogate_nb.regressors import LGBRegressor
@@ -203,7 +206,7 @@ class Surrogate:
         calibrate: bool = True,
         tune_trials: int = 0,
         calibration_folds: int | None = None,
-        space: str = "nb201",
+        space: SearchSpace | str = DEFAULT_SPACE,
     ) -> None:
         self.regressor = regressor
         self.features: str = features or str(getattr(regressor, "default_features", "full"))
@@ -211,7 +214,7 @@ class Surrogate:
         self.calibrate = calibrate
         self.tune_trials = tune_trials
         self.calibration_folds = calibration_folds
-        self.space = space
+        self.space: SearchSpace = as_space(space)
 
     def __repr__(self) -> str:
         args = {
@@ -220,7 +223,7 @@ class Surrogate:
             "calibrate": self.calibrate,
             "tune_trials": self.tune_trials,
             "calibration_folds": self.calibration_folds,
-            "space": self.space,
+            "space": self.space.name,
         }
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
         return f"Surrogate({self.regressor!r}, {shown})"
@@ -252,7 +255,7 @@ class Surrogate:
         return featurize(archs, self.features, self.space)
 
     def _indices(self, archs: object) -> np.ndarray:
-        return np.atleast_1d(get_space(self.space).as_indices(archs))
+        return np.atleast_1d(self.space.as_indices(archs))
 
     def fit(
         self,
@@ -386,7 +389,7 @@ class Surrogate:
         a CLI prediction of a few cells, or a held-out evaluation of many, is answered directly.
         """
         self._check_fitted()
-        space = get_space(self.space)
+        space = self.space
         if not space.enumerable:  # no memo of a space too large to list: predict directly
             mt, st = self.regressor_.predict(self._X(self._indices(archs)))
             return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
@@ -407,7 +410,7 @@ class Surrogate:
         return memo[1][idx], memo[2][idx] * self.std_scale_
 
     def _build_memo(self) -> tuple[BaseRegressor, np.ndarray, np.ndarray]:
-        size = len(get_space(self.space))
+        size = len(self.space)
         mt = np.empty(size, np.float64)
         st = np.empty(size, np.float64)
         for lo in range(0, size, _MEMO_CHUNK):
@@ -427,7 +430,7 @@ class Surrogate:
             SurrogateNBError: a space too large to list (DARTS), where predictions stay direct.
         """
         self._check_fitted()
-        space = get_space(self.space)
+        space = self.space
         if not space.enumerable:
             raise SurrogateNBError(
                 f"memoise() predicts every cell; the {space.name} space has "
@@ -493,7 +496,7 @@ class Surrogate:
             "calibration": {"std_scale": self.std_scale_, **self.calibration_},
             "train": {"n": self.n_train_, "sha256": self.train_hash_},
             "versions": library_versions(),
-            "space": self.space,
+            "space": self.space.name,
             # what was modelled, when known (set by `fit_from_table`): lets a folder written by
             # `snb fit` load as a one-surrogate `SurrogateBenchmark`, and names the metric
             "key": getattr(self, "key_", None),

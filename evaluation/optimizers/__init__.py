@@ -16,6 +16,7 @@ from surrogate_nb.errors import UnknownKeyError
 from surrogate_nb.evaluation.optimizers.base import (
     BaseOptimizer,
     CellPool,
+    RunnableBenchmark,
     Trajectory,
     check_run_limits,
     labelled,
@@ -65,6 +66,7 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "Reinforce",
+    "RunnableBenchmark",
     "Trajectory",
     "check_run_limits",
     "default_optimizers",

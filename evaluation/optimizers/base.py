@@ -21,16 +21,19 @@ import abc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol
 
 import numpy as np
+from typing_extensions import TypeVar
 
 from surrogate_nb.errors import InvalidValueError, SurrogateNBError
 from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, get_space
-from surrogate_nb.table import BenchmarkLike, Costs
+from surrogate_nb.table import Costs
 
-#: The cell type of a pool's space.
-A = TypeVar("A")
+#: The cell type of a pool's space and of the optimizer searching it (`Arch`, `Cell`, `Genome`);
+#: unstated, it is ``Any`` (``RandomSearch()`` needs no annotation; ``RandomSearch[Arch]()`` asks
+#: and tells `Arch` values).
+A = TypeVar("A", default=Any)
 
 # ---------------------------------------------------------------------------------------------
 # The searchable cells
@@ -198,6 +201,38 @@ class Trajectory:
 # The contract
 
 
+class RunnableBenchmark(Protocol):
+    """What `BaseOptimizer.run` needs from a benchmark: its space, curve length, per-cell costs
+    and values. Every `BenchmarkLike` (`Benchmark`, `SurrogateBenchmark`) is one, and so is a
+    benchmark that trains the cells it is asked for (`evaluation.true_runs.TrainingBenchmark`)."""
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space of the cells."""
+        ...
+
+    def epochs(self, dataset: str, hp: str | None = None) -> int | None:
+        """T, the curve length of (dataset, hp), or None when unknown."""
+        ...
+
+    def cost(self, arch: object, dataset: str, hp: str | None = None) -> Costs:
+        """Per-trial costs of one cell."""
+        ...
+
+    def query(
+        self,
+        arch: object,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        epoch: int | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> float | np.ndarray:
+        """A metric of one cell; NaN where not recorded."""
+        ...
+
+
 def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float:
     """Simulated seconds for training a cell for `epochs` epochs (None = the table's full run)."""
     per_epoch = cost.get("train_time_per_epoch_s")
@@ -221,8 +256,9 @@ def _cost_of(cost: Costs, epochs: int | None, total_epochs: int | None) -> float
     return float(per_epoch) * int(epochs)
 
 
-class BaseOptimizer(abc.ABC):
+class BaseOptimizer(abc.ABC, Generic[A]):
     """A NAS optimizer over the cells of a space: `ask(rng)` proposes, `tell(arch, value)` learns.
+    Generic in the space's cell type ``A``: ``RandomSearch[Arch]()`` proposes `Arch` values.
 
     Subclasses set `name` and implement `ask`/`tell`; `reset(pool, max_epochs)` is called by the
     driver before a run, so one instance can run many times (each run starts fresh). Multi-fidelity
@@ -233,30 +269,33 @@ class BaseOptimizer(abc.ABC):
     name: ClassVar[str] = "base"
     multi_fidelity: ClassVar[bool] = False
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    pool: CellPool[A]
+    max_epochs: int | None
+
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         """Forget everything; search `pool` (with `max_epochs` epochs available per cell)."""
         self.pool = pool
         self.max_epochs = max_epochs
 
     @abc.abstractmethod
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         """The next cell to evaluate."""
 
     @abc.abstractmethod
-    def tell(self, arch: Any, value: float) -> None:
+    def tell(self, arch: A, value: float) -> None:
         """The signal observed for `arch` (NaN when the benchmark had no value)."""
 
-    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Any, int | None]:
+    def ask_fidelity(self, rng: np.random.Generator) -> tuple[A, int | None]:
         """The next cell and its number of training epochs (None = the table's full run)."""
         return self.ask(rng), None
 
-    def tell_fidelity(self, arch: Any, epochs: int | None, value: float) -> None:
+    def tell_fidelity(self, arch: A, epochs: int | None, value: float) -> None:
         """Like `tell`, for an evaluation at `epochs` epochs."""
         self.tell(arch, value)
 
     def run(
         self,
-        benchmark: BenchmarkLike,
+        benchmark: RunnableBenchmark,
         dataset: str,
         metric: str,
         hp: str | None = None,
@@ -265,7 +304,7 @@ class BaseOptimizer(abc.ABC):
         *,
         report_metric: str | None = None,
         report_dataset: str | None = None,
-        pool: CellPool | None = None,
+        pool: CellPool[A] | None = None,
         signal_seed: int | str | None = "sample",
         cost_epochs: int | None = None,
         max_evals: int | None = None,
@@ -273,8 +312,8 @@ class BaseOptimizer(abc.ABC):
         """Run this optimizer against `benchmark` under a simulated wall-clock budget.
 
         Args:
-            benchmark: a `BenchmarkLike` (`Benchmark`, `SurrogateBenchmark`); the run uses its
-                `query`, `cost` and `epochs`.
+            benchmark: a `RunnableBenchmark` (`Benchmark`, `SurrogateBenchmark`, ...); the run
+                uses its `space`, `query`, `cost` and `epochs`.
             dataset: dataset setting of the signal (e.g. "cifar10-valid", "fashion-mnist").
             metric: signal metric, larger is better (e.g. "valid_acc").
             hp: the table's hp (None when the dataset has one).
@@ -430,8 +469,8 @@ def check_run_limits(
 
 
 def run_repeats(
-    optimizer: BaseOptimizer,
-    benchmark: BenchmarkLike,
+    optimizer: BaseOptimizer[A],
+    benchmark: RunnableBenchmark,
     dataset: str,
     metric: str,
     hp: str | None,

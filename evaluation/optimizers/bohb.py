@@ -12,19 +12,18 @@ start-up count and our `TPE`'s default.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError
-from surrogate_nb.evaluation.optimizers.base import CellPool
+from surrogate_nb.evaluation.optimizers.base import A, CellPool
 from surrogate_nb.evaluation.optimizers.hyperband import Hyperband
 
 #: TPE suggestions that are no cell of the space, before a random cell is drawn instead.
 _MAX_INVALID = 100
 
 
-class BOHB(Hyperband):
+class BOHB(Hyperband[A]):
     """Hyperband with TPE-proposed cells.
 
     Args:
@@ -51,7 +50,7 @@ class BOHB(Hyperband):
         self.random_fraction = random_fraction
         self.min_points = min_points
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
         self.observed_: dict[int, list[tuple[list[int], float]]] = {}  # epochs -> results
 
@@ -64,13 +63,13 @@ class BOHB(Hyperband):
         ]
         return max(ready) if ready else None
 
-    def _new_cell(self, rng: np.random.Generator) -> Any:
+    def _new_cell(self, rng: np.random.Generator) -> A:
         budget = self.model_budget()
         if budget is None or rng.random() < self.random_fraction:
             return self.pool.sample(rng)
         return self._from_model(self.observed_[budget], rng)
 
-    def _from_model(self, results: list[tuple[list[int], float]], rng: np.random.Generator) -> Any:
+    def _from_model(self, results: list[tuple[list[int], float]], rng: np.random.Generator) -> A:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -105,7 +104,7 @@ class BOHB(Hyperband):
             return self.pool.project(arch, rng)
         return self.pool.sample(rng)
 
-    def tell_fidelity(self, arch: Any, epochs: int | None, value: float) -> None:
+    def tell_fidelity(self, arch: A, epochs: int | None, value: float) -> None:
         super().tell_fidelity(arch, epochs, value)
         budget = self.T_ if epochs is None else int(epochs)
         choices = self.pool.space.to_choices(self.pool.space.as_arch(arch))

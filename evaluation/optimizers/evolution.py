@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import collections
 import math
-from typing import Any
 
 import numpy as np
 
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+from surrogate_nb.evaluation.optimizers.base import A, BaseOptimizer, CellPool
 
 
-class RegularizedEvolution(BaseOptimizer):
+class RegularizedEvolution(BaseOptimizer[A]):
     """REA.
 
     Args:
@@ -37,18 +36,18 @@ class RegularizedEvolution(BaseOptimizer):
         self.population_size = population_size
         self.sample_size = sample_size
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.population_: collections.deque[tuple[Any, float]] = collections.deque()
+        self.population_: collections.deque[tuple[A, float]] = collections.deque()
 
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         if len(self.population_) < self.population_size:
             return self.pool.sample(rng)
         picks = rng.choice(len(self.population_), size=self.sample_size, replace=False)
         parent = max((self.population_[int(k)] for k in picks), key=lambda m: m[1])[0]
         return self.pool.mutate(parent, rng)
 
-    def tell(self, arch: Any, value: float) -> None:
+    def tell(self, arch: A, value: float) -> None:
         if not math.isfinite(value):
             return
         self.population_.append((arch, value))

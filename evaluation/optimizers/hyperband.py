@@ -14,14 +14,13 @@ true e-epoch run. Brackets repeat until the budget ends. Cells are sampled unifo
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+from surrogate_nb.evaluation.optimizers.base import A, BaseOptimizer, CellPool
 
 
-class Hyperband(BaseOptimizer):
+class Hyperband(BaseOptimizer[A]):
     """Hyperband with successive halving on epochs.
 
     Args:
@@ -40,14 +39,14 @@ class Hyperband(BaseOptimizer):
         self.eta = eta
         self.min_epochs = min_epochs
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
         self.T_ = int(max_epochs or 1)
         lo = min(self.min_epochs, self.T_)
         self.s_max_ = math.floor(math.log(self.T_ / lo, self.eta) + 1e-9)
         self.bracket_ = self.s_max_  # the next bracket to start
-        self.todo_: list[tuple[Any, int]] = []  # (arch, epochs) still to evaluate in this rung
-        self.results_: list[tuple[Any, float]] = []
+        self.todo_: list[tuple[A, int]] = []  # (arch, epochs) still to evaluate in this rung
+        self.results_: list[tuple[A, float]] = []
         self.rung_: tuple[int, int] | None = None  # (bracket s, rung i)
         self.n_: int = 0
 
@@ -63,15 +62,16 @@ class Hyperband(BaseOptimizer):
         self.todo_ = [(self._new_cell(rng), e) for _ in range(n)]
         self.results_ = []
 
-    def _new_cell(self, rng: np.random.Generator) -> Any:
+    def _new_cell(self, rng: np.random.Generator) -> A:
         """A cell that starts a bracket: uniform at random (BOHB overrides this)."""
         return self.pool.sample(rng)
 
     def _promote(self, rng: np.random.Generator) -> None:
-        s, i = self.rung_
-        if i >= s:
+        """The next rung of the current bracket; a new bracket after the last rung (or first)."""
+        if self.rung_ is None or self.rung_[1] >= self.rung_[0]:
             self._start_bracket(rng)
             return
+        s, i = self.rung_
         keep = max(1, len(self.results_) // self.eta)
         order = sorted(self.results_, key=lambda r: -r[1] if math.isfinite(r[1]) else math.inf)
         e = self._epochs(s, i + 1)
@@ -79,20 +79,17 @@ class Hyperband(BaseOptimizer):
         self.todo_ = [(arch, e) for arch, _ in order[:keep]]
         self.results_ = []
 
-    def ask_fidelity(self, rng: np.random.Generator) -> tuple[Any, int | None]:
+    def ask_fidelity(self, rng: np.random.Generator) -> tuple[A, int | None]:
         while not self.todo_:
-            if self.rung_ is None:
-                self._start_bracket(rng)
-            else:
-                self._promote(rng)
+            self._promote(rng)
         arch, e = self.todo_.pop(0)
         return arch, e
 
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         return self.ask_fidelity(rng)[0]
 
-    def tell_fidelity(self, arch: Any, epochs: int | None, value: float) -> None:
+    def tell_fidelity(self, arch: A, epochs: int | None, value: float) -> None:
         self.results_.append((arch, value))
 
-    def tell(self, arch: Any, value: float) -> None:
+    def tell(self, arch: A, value: float) -> None:
         self.tell_fidelity(arch, None, value)

@@ -8,26 +8,25 @@ been tried without improvement (a local optimum), restart from a new random cell
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+from surrogate_nb.evaluation.optimizers.base import A, BaseOptimizer, CellPool
 
 
-class LocalSearch(BaseOptimizer):
+class LocalSearch(BaseOptimizer[A]):
     """Hill climbing over one-edge mutations with random restarts."""
 
     name = "local_search"
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.current_: tuple[Any, float] | None = None
-        self.queue_: list[Any] = []
+        self.current_: tuple[A, float] | None = None
+        self.queue_: list[A] = []
         self.seen_: dict[int, float] = {}
         self.shuffled_ = True
 
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         if self.current_ is None:
             return self.pool.sample(rng)
         if not self.shuffled_:  # visit the neighbours in a random order (drawn from rng)
@@ -36,13 +35,13 @@ class LocalSearch(BaseOptimizer):
             self.shuffled_ = True
         while self.queue_:
             arch = self.queue_.pop()
-            if arch.index not in self.seen_:
+            if self.pool.space.index_of(arch) not in self.seen_:
                 return arch
         self.current_ = None  # local optimum reached: restart
         return self.pool.sample(rng)
 
-    def tell(self, arch: Any, value: float) -> None:
-        self.seen_[arch.index] = value
+    def tell(self, arch: A, value: float) -> None:
+        self.seen_[self.pool.space.index_of(arch)] = value
         if not math.isfinite(value):
             return
         if self.current_ is None or value > self.current_[1]:

@@ -13,18 +13,17 @@ by its nearest pool cell, and the update uses the cell actually evaluated.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, SurrogateNBError
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+from surrogate_nb.evaluation.optimizers.base import A, BaseOptimizer, CellPool
 
 #: Draws before giving up on finding a valid cell (NB-101: about 1 in 3 draws is valid).
 _MAX_DRAWS = 10_000
 
 
-class Reinforce(BaseOptimizer):
+class Reinforce(BaseOptimizer[A]):
     """REINFORCE with an EMA baseline.
 
     Args:
@@ -43,7 +42,7 @@ class Reinforce(BaseOptimizer):
         self.learning_rate = learning_rate
         self.baseline_decay = baseline_decay
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
         self.logits_ = [np.zeros(len(options)) for _, options in pool.space.choices()]
         self.baseline_: float | None = None
@@ -56,7 +55,7 @@ class Reinforce(BaseOptimizer):
             out.append(p / p.sum())
         return out
 
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         probs = self.probabilities()
         for _ in range(_MAX_DRAWS):
             u = rng.random(len(probs))
@@ -70,7 +69,7 @@ class Reinforce(BaseOptimizer):
             return self.pool.project(arch, rng)
         raise SurrogateNBError(f"REINFORCE drew {_MAX_DRAWS} invalid cells in a row")
 
-    def tell(self, arch: Any, value: float) -> None:
+    def tell(self, arch: A, value: float) -> None:
         if not math.isfinite(value):
             return
         if self.baseline_ is None:

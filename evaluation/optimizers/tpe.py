@@ -10,18 +10,21 @@ nearest pool cell and the trial is told that cell's value.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from surrogate_nb.errors import InvalidArchError, SurrogateNBError
-from surrogate_nb.evaluation.optimizers.base import BaseOptimizer, CellPool
+from surrogate_nb.evaluation.optimizers.base import A, BaseOptimizer, CellPool
+
+if TYPE_CHECKING:  # optuna is imported on the first ask (it is slow to import)
+    import optuna
 
 #: Suggestions before giving up on finding a valid cell.
 _MAX_ASKS = 10_000
 
 
-class TPE(BaseOptimizer):
+class TPE(BaseOptimizer[A]):
     """Optuna TPE.
 
     Args:
@@ -35,12 +38,13 @@ class TPE(BaseOptimizer):
         self.n_startup_trials = n_startup_trials
         self.multivariate = multivariate
 
-    def reset(self, pool: CellPool, max_epochs: int | None = None) -> None:
+    def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
-        self.study_ = None
-        self.pending_: dict[int, list] = {}
+        self.study_: optuna.Study | None = None
+        #: Optuna trials asked for each cell index and not yet told, oldest first
+        self.pending_: dict[int, list[optuna.trial.Trial]] = {}
 
-    def _study(self, rng: np.random.Generator):
+    def _study(self, rng: np.random.Generator) -> optuna.Study:
         import optuna
 
         if self.study_ is None:
@@ -53,13 +57,13 @@ class TPE(BaseOptimizer):
             self.study_ = optuna.create_study(direction="maximize", sampler=sampler)
         return self.study_
 
-    def ask(self, rng: np.random.Generator) -> Any:
+    def ask(self, rng: np.random.Generator) -> A:
         import optuna
 
         study = self._study(rng)
         space = self.pool.space
         params = space.choices()
-        dists = {
+        dists: dict[str, optuna.distributions.BaseDistribution] = {
             name: optuna.distributions.CategoricalDistribution(list(range(len(options))))
             for name, options in params
         }
@@ -75,10 +79,11 @@ class TPE(BaseOptimizer):
             return arch
         raise SurrogateNBError(f"TPE suggested {_MAX_ASKS} invalid cells in a row")
 
-    def tell(self, arch: Any, value: float) -> None:
+    def tell(self, arch: A, value: float) -> None:
         import optuna
 
         trial = self.pending_[self.pool.space.index_of(arch)].pop(0)
+        assert self.study_ is not None  # a pending trial was asked of it
         if math.isfinite(value):
             self.study_.tell(trial, value)
         else:

@@ -173,7 +173,7 @@ def nb301_study(
     """
     if not surrogates:
         raise SurrogateNBError("the nb301 study needs at least one surrogate")
-    surrogates = {k: for_space(v, benchmark.space.name) for k, v in surrogates.items()}
+    surrogates = {k: for_space(v, benchmark.space) for k, v in surrogates.items()}
     step = on_step or (lambda _: None)
     idx, y, Y = cell_labels(benchmark, dataset, metric, hp)
     if len(idx) < 20:
@@ -216,7 +216,7 @@ def nb301_study(
     if held_out.sum() >= 5 and (~held_out).sum() >= 10:
         step("runtime surrogate")
         m, s = fit_predict(
-            Surrogate(LGBRegressor(), space=benchmark.space.name),
+            Surrogate(LGBRegressor(), space=benchmark.space),
             t_idx[~held_out],
             t[~held_out],
             t_idx[held_out],

@@ -158,7 +158,7 @@ def surrogate_vs_true(
         raise SurrogateNBError(f"charge must be > 0 simulated seconds, got {charge_s!r}")
     step = on_step or (lambda _: None)
     dataset = plan.dataset
-    proto = for_space(surrogate, table.space.name)
+    proto = for_space(surrogate, table.space)
     step("fitting the metric and runtime surrogates")
     rng = np.random.default_rng(seed)
     if any(OPTIMIZERS[name].multi_fidelity for name in optimizers if name in OPTIMIZERS):

@@ -126,7 +126,7 @@ def study_benchmark(
     if multi and hp is not None and hp.isdigit():  # every lower budget, for BOHB / DEHB
         lower = [h for h in hps if h.isdigit() and int(h) < int(hp)]
         targets += [Target(metric, h) for h in sorted(lower, key=int)]
-    prototype = make_surrogate(model, space=table.space.name)
+    prototype = make_surrogate(model, space=table.space)
     bench = SurrogateBenchmark.from_table(table, dataset, targets, rng=rng, surrogate=prototype)
     return bench.memoise(), hp
 

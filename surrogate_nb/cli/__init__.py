@@ -54,7 +54,7 @@ def _usage_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
     return tuple(usage), tuple(aborts)
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from typing import Any
 
 import typer
 
@@ -123,7 +124,7 @@ def build_command(
 
     base, preset_space = get_preset(preset or ("darts-cpu" if space == "darts" else "nb201"))
     space = space or preset_space
-    overrides = {
+    overrides: dict[str, Any] = {  # TrainConfig fields the options set
         "epochs": hp,
         "batch_size": batch_size,
         "channels": channels,

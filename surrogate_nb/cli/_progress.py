@@ -15,6 +15,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from rich.progress import Progress, TaskID
 
 #: Least seconds between two plain progress lines.
 PLAIN_INTERVAL_S = float(os.environ.get("SNB_PROGRESS_INTERVAL", "10"))
@@ -55,8 +61,8 @@ class Reporter:
         self.plain = (not is_terminal()) if plain is None else plain
         self.t0 = time.monotonic()
         self._last = -1e9
-        self._bar = None
-        self._task = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
         self._state: tuple[int | None, int | None, str] = (None, None, "")
         self._shown: tuple[int | None, int | None, str] | None = None
         self._stop = threading.Event()
@@ -70,7 +76,7 @@ class Reporter:
 
             from surrogate_nb.cli._app import err_console
 
-            self._bar = Progress(
+            bar = Progress(
                 TextColumn(f"[bold]{self.label}[/]"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}"),
@@ -78,8 +84,9 @@ class Reporter:
                 TimeElapsedColumn(),
                 console=err_console,
             )
-            self._bar.__enter__()
-            self._task = self._bar.add_task(self.label, total=None, info="starting ...")
+            bar.__enter__()
+            self._task = bar.add_task(self.label, total=None, info="starting ...")
+            self._bar = bar
         else:  # a line at least every 3 intervals, also while one long step runs
             self._thread = threading.Thread(target=self._beat, daemon=True)
             self._thread.start()
@@ -107,13 +114,9 @@ class Reporter:
         self._state = (done, total, info)
         if self.quiet:
             return
-        if self._bar is not None:
-            kw = {"info": info}
-            if total is not None:
-                kw["total"] = total
-            if done is not None:
-                kw["completed"] = done
-            self._bar.update(self._task, **kw)
+        if self._bar is not None and self._task is not None:
+            # rich leaves a None total / completed as it was
+            self._bar.update(self._task, total=total, completed=done, info=info)
             return
         now = time.monotonic()
         if force or now - self._last >= PLAIN_INTERVAL_S:
@@ -122,17 +125,22 @@ class Reporter:
             count = f" {done}/{total}" if done is not None else ""
             _plain(f"{self.label}{count} {info} [{_fmt(now - self.t0)}]".rstrip())
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         if self.quiet:
             return
         if self._bar is not None:
-            self._bar.__exit__(*exc)
+            self._bar.__exit__(exc_type, exc, tb)
             return
         done, total, info = self._state
-        if exc[0] is None and done is not None and self._shown != self._state:
+        if exc_type is None and done is not None and self._shown != self._state:
             _plain(f"{self.label} {done}/{total} {info} [{_fmt(time.monotonic() - self.t0)}]")
 
 

@@ -154,56 +154,28 @@ def predict_cmd(
     from rich.table import Table
 
     from surrogate_nb.errors import InvalidArchError
-    from surrogate_nb.regressors import Surrogate, SurrogateBenchmark
-    from surrogate_nb.space import get_space
+    from surrogate_nb.regressors import predict_saved
 
     texts = list(archs or []) + (_read_archs_file(archs_file) if archs_file else [])
     if not texts:
         raise InvalidArchError("no cells given: pass ARCHS or --archs-file FILE", None)
-    models: dict[tuple[str | None, str | None, str | None], Any]
-    if (model_dir / "surrogates.json").is_file():
-        bench = SurrogateBenchmark.load(model_dir)
-        models = {k: s for k, s in bench.surrogates.items() if hp is None or k[2] == str(hp)}
-        if not models:
-            have = sorted(str(k[2]) for k in bench.surrogates)
-            raise InvalidArchError(f"model has no schedule {hp!r}; it has {have}", hp)
-    else:
-        s = Surrogate.load(model_dir)
-        key = getattr(s, "key_", None) or {}
-        models = {(key.get("dataset"), key.get("metric"), None): s}
-    first_key, first = next(iter(models.items()))
-    metric = first_key[1] or first.target_description_ or "target"
-    what = "/".join(str(k) for k in first_key[:2] if k) or metric
-    sp = get_space(first.space)
-    cells = [sp.as_arch(a) for a in texts]
-    idx = [sp.index_of(c) for c in cells]
-    per_model = {key: s.predict(idx) for key, s in models.items()}
-    rows: list[dict[str, Any]] = []
-    for j, cell in enumerate(cells):
-        for key in sorted(per_model, key=lambda k: (len(str(k[2])), str(k[2]))):
-            mean, std = per_model[key]
-            row: dict[str, Any] = {"arch": sp.label(cell), "index": idx[j], "metric": metric}
-            row.update(mean=float(mean[j]), std=float(std[j]))
-            if key[2] is not None:
-                row["hp"] = key[2]
-            rows.append(row)
+    pred = predict_saved(model_dir, texts, hp=hp)
     if as_json:
-        typer.echo(json.dumps(rows))
+        typer.echo(json.dumps([r.to_dict() for r in pred.rows]))
         return
-    multi = bool(rows) and "hp" in rows[0]
     t = Table(
         "index",
         "arch",
-        *(["hp"] if multi else []),
-        f"mean {metric}",
+        *(["hp"] if pred.multi else []),
+        f"mean {pred.metric}",
         "std",
-        title=f"{first.model} surrogate of {what} (std: model uncertainty)",
+        title=f"{pred.model} surrogate of {pred.what} (std: model uncertainty)",
     )
     t.columns[1].overflow = "fold"  # never truncate: different cells must look different
     t.columns[1].no_wrap = False
-    for r in rows:
-        hp_col = [r["hp"]] if multi else []
-        t.add_row(str(r["index"]), r["arch"], *hp_col, f"{r['mean']:.3f}", f"{r['std']:.3f}")
+    for r in pred.rows:
+        hp_col = [str(r.hp)] if pred.multi else []
+        t.add_row(str(r.index), r.arch, *hp_col, f"{r.mean:.3f}", f"{r.std:.3f}")
     console.print(t, soft_wrap=False)
 
 
@@ -243,7 +215,7 @@ def surrogate_eval_cmd(
     from surrogate_nb.table import Benchmark
 
     b = Benchmark.open(table)
-    prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0, space=b.space.name)
+    prototype = make_surrogate(model, tune_trials=tune_trials if tune else 0, space=b.space)
     idx, y = b.to_xy(dataset, metric, hp=hp)
     with status(f"surrogate-eval: fitting {model} on {train_size} cells, testing on the rest"):
         scores = holdout_metrics(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -168,7 +169,7 @@ def search_ws_cmd(
     path = _resolve_table(table, out)
     scorer = _scorer(path, dataset, hp, on_missing, device, data_dir, seed)
     config = DEMO.config_for(method) if demo else SearchConfig()
-    changes = {"affine": affine, "track_running_stats": track}
+    changes: dict[str, Any] = {"affine": affine, "track_running_stats": track}
     if epochs is not None:
         changes["epochs"] = epochs
     if arch_lr is not None:

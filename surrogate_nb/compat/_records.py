@@ -86,7 +86,7 @@ def _wide_target(ds: str, prefix: str) -> tuple[str, str]:
 def sources_of(b: Benchmark) -> dict[str, Source]:
     """Official dataset name -> `Source`, for every dataset setting the table can answer."""
     wide = (b.manifest.get("import") or {}).get("format") == "wide"
-    out: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
+    out: dict[str, tuple[str, dict[str, str]]] = {}
     for ds in b.datasets():
         prefixes = sorted(
             {m.rsplit("_", 1)[0] for m in b.metrics(ds) if m.endswith(("_acc", "_loss", "_time"))}
@@ -219,7 +219,7 @@ class ResultsCount:
 
     def _series(self, st: str, k: str) -> dict[int, float]:
         c = self._curves.get((st, k))
-        return {} if c is None else {e: float(c[e]) for e in np.flatnonzero(np.isfinite(c))}
+        return {} if c is None else {int(e): float(c[e]) for e in np.flatnonzero(np.isfinite(c))}
 
     @property
     def train_acc1es(self) -> dict[int, float]:
@@ -302,10 +302,10 @@ class ResultsCount:
         return point
 
     def _compute_point(self, st: str, e: int) -> dict[str, Any]:
-        loss = self._curves.get((st, "loss"))
-        acc = self._curves.get((st, "acc"))
-        loss = None if loss is None else _f(loss[e])
-        acc = None if acc is None else _f(acc[e])
+        losses = self._curves.get((st, "loss"))
+        accs = self._curves.get((st, "acc"))
+        loss = None if losses is None else _f(losses[e])
+        acc = None if accs is None else _f(accs[e])
         cur, total = self._time(st, e)
         if loss is None and acc is None and (st != "train" or total is None):
             raise MissingDataError(
@@ -337,9 +337,8 @@ class ResultsCount:
             if t is not None and np.isfinite(t).all():
                 total = _sum(t)
                 info[f"T-{st}@epoch"], info[f"T-{st}@total"] = total / T, total
-            elif st == "train" and self._costs.get("train_time_s") is not None:
-                total = self._costs["train_time_s"]
-                info[f"T-{st}@epoch"], info[f"T-{st}@total"] = total / T, total
+            elif st == "train" and (recorded := self._costs.get("train_time_s")) is not None:
+                info[f"T-{st}@epoch"], info[f"T-{st}@total"] = recorded / T, recorded
             else:
                 info[f"T-{st}@epoch"] = info[f"T-{st}@total"] = None
         return info

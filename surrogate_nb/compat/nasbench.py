@@ -95,6 +95,8 @@ class ModelSpec:
 
     def hash_spec(self, canonical_ops: list[str]) -> str:
         """The isomorphism-invariant module hash of the pruned spec."""
+        if self.matrix is None or self.ops is None:
+            raise OutOfDomainError("invalid spec, provided graph is disconnected.")
         labeling = [-1] + [canonical_ops.index(op) for op in self.ops[1:-1]] + [-2]
         return hash_module(self.matrix.tolist(), labeling)
 
@@ -236,7 +238,7 @@ class NASBench:
     # ---- internals ----------------------------------------------------------------------------
 
     def _check_spec(self, model_spec: ModelSpec) -> None:
-        if not model_spec.valid_spec:
+        if not model_spec.valid_spec or model_spec.matrix is None or model_spec.ops is None:
             raise OutOfDomainError("invalid spec, provided graph is disconnected.")
         num_vertices = len(model_spec.ops)
         num_edges = int(np.sum(model_spec.matrix))
@@ -295,7 +297,7 @@ class NASBench:
         return runs
 
     def _params(self, index: int, hp: str) -> int:
-        p = self.table.query(index, "cifar10", "params_m", hp=hp)
+        p = float(self.table.query(index, "cifar10", "params_m", hp=hp))
         if not math.isfinite(p):
             return nb101_cost.count_params(NB101.from_index(index))
         return round(p * 1e6)

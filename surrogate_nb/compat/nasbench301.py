@@ -153,9 +153,10 @@ class SurrogateAPI:
     """
 
     def __init__(self, surrogate: Surrogate, *, seed: int | None = None) -> None:
-        if getattr(surrogate, "space", None) != DARTS.name:
+        space = getattr(surrogate, "space", None)
+        if space is not DARTS:
             raise CompatValueError(
-                f"the surrogate models space {getattr(surrogate, 'space', None)!r}; NB301's API "
+                f"the surrogate models space {getattr(space, 'name', space)!r}; NB301's API "
                 "answers DARTS cells (fit one on a table of space 'darts')"
             )
         self.model = surrogate

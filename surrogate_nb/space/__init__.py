@@ -6,7 +6,7 @@ network); tables and saved models record the space's name.
 """
 
 from surrogate_nb.errors import UnknownKeyError
-from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space._base import Facts, FactTable, SearchSpace
 from surrogate_nb.space.darts import Genome
 from surrogate_nb.space.darts_space import DARTS, DartsSpace
 from surrogate_nb.space.nb101 import NB101, Cell, NB101Space
@@ -38,6 +38,12 @@ def get_space(name: str) -> SearchSpace:
         raise UnknownKeyError("search space", name, sorted(SPACES)) from None
 
 
+def as_space(space: SearchSpace | str) -> SearchSpace:
+    """`space` itself, or the registered space of that name (saved tables and models record
+    names; everything above the space layer passes the object)."""
+    return space if isinstance(space, SearchSpace) else get_space(space)
+
+
 def space_of(arch: object) -> SearchSpace:
     """The registered space whose `cell_type` `arch` is; any other value (an index, a string, op
     names) is read in `DEFAULT_SPACE`, whose `as_arch` rejects what it cannot read."""
@@ -61,6 +67,8 @@ __all__ = [
     "Arch",
     "Cell",
     "DartsSpace",
+    "FactTable",
+    "Facts",
     "Genome",
     "NB101Space",
     "NB201Space",
@@ -68,6 +76,7 @@ __all__ = [
     "all_archs",
     "as_arch",
     "as_indices",
+    "as_space",
     "get_space",
     "space_of",
 ]

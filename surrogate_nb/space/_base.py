@@ -25,12 +25,19 @@ The network hook, for a new space: implement
 space with a fixed layout, NB-101, ignores them); further ``options`` are the space's own, and one
 the space does not take raises `TypeError`. Import torch inside `network` (or from a
 ``<space>_network`` module imported there) so that loading the space stays light.
+
+What a space tells people about itself (`snb arch`, `snb space`, and the same calls in Python):
+``describe(arch) -> Facts`` (one cell: its forms, structure and costs) and ``summary() -> Facts``
+(the whole space), each a JSON-ready dict plus the tables it is shown as; ``counters(arch,
+dataset)`` gives the closed-form ``params_m`` / ``flops_m`` of a cell's network for a dataset
+setting (``{}`` where the space defines no network for it), without torch.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -41,6 +48,25 @@ if TYPE_CHECKING:
     from torch import nn
 
 A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class FactTable:
+    """One table of `Facts` as people read it: rows of text cells; with `columns` a table with
+    that header, without a two-column field / value list."""
+
+    title: str
+    rows: tuple[tuple[str, ...], ...]
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a space says about a cell (`SearchSpace.describe`) or itself (`SearchSpace.summary`):
+    `data` is JSON-ready (``snb ... --json`` prints it), `tables` show it to people."""
+
+    data: dict[str, Any]
+    tables: tuple[FactTable, ...]
 
 
 class SearchSpace(abc.ABC, Generic[A]):
@@ -182,3 +208,26 @@ class SearchSpace(abc.ABC, Generic[A]):
         """(params M, FLOPs M) of `network(arch, num_classes, C=C, N=N, ...)` for one
         ``resolution``² image."""
         raise BuildError(f"search space {self.name!r} defines no parameter or FLOP counts")
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        """``params_m`` / ``flops_m`` of the network of `arch` for `dataset` in closed form (no
+        torch), or ``{}`` for a dataset whose network the space does not define."""
+        return {}
+
+    # ---- what the space tells people ----------------------------------------------------------
+
+    def describe(self, arch: object) -> Facts:
+        """Facts about one cell (any form `as_arch` accepts); a space overrides it with its
+        forms, structure and costs."""
+        index, label = self.index_of(arch), self.label(arch)
+        return Facts(
+            {"index": index, "label": label},
+            (FactTable(f"{self.name} cell {index}", (("label", label),)),),
+        )
+
+    def summary(self) -> Facts:
+        """Facts about the whole space; a space overrides it with its own counts."""
+        data = {"space": self.name, "num_cells": self.cardinality}
+        return Facts(
+            data, (FactTable(f"{self.name} search space", (("cells", f"{self.cardinality:,}"),)),)
+        )

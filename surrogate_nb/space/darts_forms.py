@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from collections import namedtuple
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from surrogate_nb.errors import InvalidArchError
 from surrogate_nb.space.darts import (
@@ -96,15 +96,14 @@ def to_naslib(g: Genome) -> list[list[tuple[int, int]]]:
 
 def from_naslib(value: object) -> Genome:
     """A Genome from NASLib's ``[[(input, op_index) × 8], [...]]`` (either pair order)."""
-    try:
-        normal, reduce = value  # type: ignore[misc]
-    except (TypeError, ValueError):
+    pair = list(value) if isinstance(value, Iterable) else []
+    if len(pair) != 2:
         raise _bad(
             f"NASLib DARTS form must be [normal, reduction], two lists of 8 (input, op) pairs; "
             f"got {value!r}",
             value,
-        ) from None
-    return Genome.of(normal, reduce)
+        )
+    return Genome.of(pair[0], pair[1])
 
 
 # ---- NB301 ConfigSpace dict ----------------------------------------------------------------------
@@ -304,7 +303,7 @@ def from_object(value: object) -> Genome:
         head = first[0] if isinstance(first, (list, tuple)) and first else None
         if isinstance(head, (list, tuple)) and head and isinstance(head[0], str):
             # genotype-style cells of (op_name, input)
-            return Genome.of(*([(i, o) for o, i in c] for c in value))  # type: ignore[union-attr]
+            return Genome.of(*([(i, o) for o, i in c] for c in value))
         return from_naslib(value)
     raise _bad(
         f"cannot read a DARTS architecture from {value!r} (type {type(value).__name__}); "

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from surrogate_nb.space import darts_cost, darts_encodings, darts_forms
-from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space._base import Facts, FactTable, SearchSpace
 from surrogate_nb.space.darts import (
     CELL_SIZE,
+    INPUT_CHOICES,
     NODE_INPUTS,
     NUM_NODES,
     NUM_OPS,
     NUM_PAIRS,
+    OP_CHOICES,
     OPS,
     PAIR_RANK,
     SIZE,
@@ -93,6 +95,61 @@ class DartsSpace(SearchSpace[Genome]):
             in_channels=in_channels,
         )
         return params / 1e6, flops / 1e6
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        """CIFAR-10 only (NB301's dataset), in the published tables' convention."""
+        if dataset != "cifar10":
+            return {}
+        params, flops = darts_cost.network_costs(self.as_arch(arch), 10)
+        return {"params_m": params / 1e6, "flops_m": flops / 1e6}
+
+    def describe(self, arch: object) -> Facts:
+        """Every representation of a cell pair (`darts_forms.forms`), and params / FLOPs in
+        closed form: the published convention at NB301's 32 channels x 8 cells, and DARTS' own
+        36 x 20 with affine BN."""
+        g = self.as_arch(arch)
+        nb301 = darts_cost.network_costs(g, 10)
+        darts = darts_cost.network_costs(g, 10, channels=36, layers=20, affine_ops=True)
+        costs = {
+            "nb301 (32 x 8 cells, published counting)": {
+                "params": nb301[0],
+                "flops_m": nb301[1] / 1e6,
+            },
+            "darts (36 x 20 cells, affine BN)": {"params": darts[0], "flops_m": darts[1] / 1e6},
+        }
+        config = darts_forms.to_config(g)
+        rows = [
+            ("compact", darts_forms.compact(g)),
+            ("genotype", darts_forms.genotype_str(g)),
+            ("naslib", str(darts_forms.to_naslib(g))),
+            (
+                "NB301 config",
+                " ".join(
+                    f"{k.removeprefix(darts_forms.CONFIG_PREFIX)}={v}" for k, v in config.items()
+                ),
+            ),
+        ]
+        rows += [
+            (name.split(" ")[0], f"{c['params']:,} params, {c['flops_m']:.2f} M FLOPs")
+            for name, c in costs.items()
+        ]
+        data = {**darts_forms.forms(g), "costs": costs}
+        return Facts(data, (FactTable(f"DARTS cell pair {g.index}", tuple(rows)),))
+
+    def summary(self) -> Facts:
+        """Sizes of the space (it cannot be listed: the numbers are exact counts)."""
+        data: dict[str, Any] = {
+            "ops": ", ".join(OPS),
+            "input choices per cell": INPUT_CHOICES,
+            "op choices per cell": OP_CHOICES,
+            "cells per cell type": CELL_SIZE,
+            "pairs (normal, reduction)": SIZE,
+        }
+        rows = tuple(
+            (key, f"{value:,}" if isinstance(value, int) else str(value))
+            for key, value in data.items()
+        )
+        return Facts(data, (FactTable("DARTS / NB301 space", rows),))
 
     # ---- lookups ------------------------------------------------------------------------------
 

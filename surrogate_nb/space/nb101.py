@@ -20,7 +20,7 @@ import numpy as np
 
 from surrogate_nb.errors import InvalidArchError
 from surrogate_nb.space import nb101_cost, nb101_encodings, nb101_index
-from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space._base import Facts, FactTable, SearchSpace
 from surrogate_nb.space.nb101_cell import BUDGETS, Cell, _bad, _padded, _prune, from_padded
 from surrogate_nb.space.nb101_index import (
     _HASH_RE,
@@ -85,6 +85,64 @@ class NB101Space(SearchSpace[Cell]):
         cell = self.as_arch(arch)
         params, flops = nb101_cost.network_costs(cell, num_classes, resolution, in_channels)
         return params / 1e6, flops / 1e6
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        """CIFAR-10 only (NB-101's dataset)."""
+        if dataset != "cifar10":
+            return {}
+        params, flops = nb101_cost.network_costs(self.as_arch(arch), 10)
+        return {"params_m": params / 1e6, "flops_m": flops / 1e6}
+
+    def describe(self, arch: object) -> Facts:
+        """Index, module hash, ops, matrix, size, and CIFAR-10 params / FLOPs (closed form)."""
+        cell = self.as_arch(arch)
+        params, flops = nb101_cost.network_costs(cell, 10)
+        data = {
+            "index": cell.index,
+            "module_hash": cell.module_hash,
+            "cell": str(cell),
+            "ops": list(cell.ops),
+            "matrix": [list(r) for r in cell.matrix],
+            "vertices": cell.num_vertices,
+            "edges": cell.num_edges,
+            "costs": {"cifar10": {"params": params, "flops_m": round(flops / 1e6, 6)}},
+        }
+        rows = (
+            ("module hash", cell.module_hash),
+            ("ops", ", ".join(cell.ops)),
+            ("matrix", " ".join("".join(map(str, r)) for r in cell.matrix)),
+            ("vertices / edges", f"{cell.num_vertices} / {cell.num_edges}"),
+            ("params (CIFAR-10)", f"{params:,}"),
+            ("FLOPs (M, 32x32)", f"{round(flops / 1e6, 6):.3f}"),
+        )
+        return Facts(data, (FactTable(f"NB-101 cell {cell.index}", rows),))
+
+    def summary(self) -> Facts:
+        """Cells, ops, limits, and the cells by vertex and by edge count (enumerates the index
+        on first use)."""
+        index = self.index_table
+        edges = np.array([bin(int(b)).count("1") for b in index.edge_bits])
+        by_vertices = {
+            str(int(k)): int(v) for k, v in zip(*np.unique(index.vertices, return_counts=True))
+        }
+        by_edges = {str(int(k)): int(v) for k, v in zip(*np.unique(edges, return_counts=True))}
+        data = {
+            "space": self.name,
+            "num_cells": NUM_CELLS,
+            "ops": list(OPS),
+            "max_vertices": MAX_VERTICES,
+            "max_edges": MAX_EDGES,
+            "cells_by_vertices": by_vertices,
+            "cells_by_edges": by_edges,
+        }
+        rows = (
+            ("cells", f"{NUM_CELLS:,}"),
+            ("ops", ", ".join(OPS)),
+            ("limits", f"{MAX_VERTICES} vertices, {MAX_EDGES} edges"),
+            ("cells by vertices", ", ".join(f"{k}: {v:,}" for k, v in by_vertices.items())),
+            ("cells by edges", ", ".join(f"{k}: {v:,}" for k, v in by_edges.items())),
+        )
+        return Facts(data, (FactTable("NB-101 search space", rows),))
 
     def label(self, arch: object) -> str:
         return self.as_arch(arch).module_hash

@@ -8,13 +8,14 @@ parsing), `nb201_encodings` / `nb201_features` / `nb201_costs` / `nb201_network`
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from surrogate_nb.space import nb201_encodings, nb201_features
-from surrogate_nb.space._base import SearchSpace
+from surrogate_nb.space import nb201_costs, nb201_encodings, nb201_features
+from surrogate_nb.space._base import Facts, FactTable, SearchSpace
 from surrogate_nb.space.nb201_cell import (
     EDGES,
     INDEX_SHUFFLE_SEED,
@@ -119,6 +120,93 @@ class NB201Space(SearchSpace[Arch]):
             for e, op in itertools.product(range(NUM_EDGES), range(NUM_OPS))
             if op != arch.op_ids[e]
         ]
+
+    def counters(self, arch: object, dataset: str) -> dict[str, float]:
+        """Closed-form counts for NB201's settings (`nb201_costs.COST_SETTINGS`; cifar10-valid is
+        cifar10's network)."""
+        setting = nb201_costs.COST_SETTINGS.get(
+            "cifar10" if dataset == "cifar10-valid" else dataset
+        )
+        if setting is None:
+            return {}
+        classes, res = setting
+        return {
+            "params_m": nb201_costs.params_m(arch, classes),
+            "flops_m": nb201_costs.flops_m(arch, classes, resolution=res),
+        }
+
+    def describe(self, arch: object) -> Facts:
+        """Index, arch and unique strings, connectivity, NASLib / Syne Tune forms, and params /
+        FLOPs for each of NB201's settings (closed form)."""
+        a = as_arch(arch)
+        costs = {
+            name: {
+                "params_m": round(nb201_costs.params_m(a, classes), 6),
+                "flops_m": round(nb201_costs.flops_m(a, classes, resolution), 6),
+                "num_classes": classes,
+                "resolution": resolution,
+            }
+            for name, (classes, resolution) in nb201_costs.COST_SETTINGS.items()
+        }
+        data = {
+            "index": a.index,
+            "arch_str": str(a),
+            "unique_str": a.unique_str(),
+            "connected": a.is_connected(),
+            "ops": list(a.ops),
+            "naslib_op_indices": nb201_encodings.to_naslib(a),
+            "syne_tune": nb201_encodings.to_syne_tune(a),
+            "costs": costs,
+        }
+        cell = FactTable(
+            f"NB201 cell {a.index}",
+            (
+                ("arch string", str(a)),
+                ("unique string", a.unique_str()),
+                ("connected", "yes" if a.is_connected() else "no (input never reaches output)"),
+                ("NASLib op_indices", str(nb201_encodings.to_naslib(a))),
+            ),
+        )
+        cost_rows = tuple(
+            (
+                name,
+                str(c["num_classes"]),
+                f"{c['resolution']}x{c['resolution']}",
+                f"{c['params_m']:.6f}",
+                f"{c['flops_m']:.5f}",
+            )
+            for name, c in costs.items()
+        )
+        columns = ("setting", "classes", "input", "params (M)", "FLOPs (M)")
+        return Facts(data, (cell, FactTable("Costs (NB201 counters)", cost_rows, columns)))
+
+    def summary(self) -> Facts:
+        """Cells, ops, edges, isomorphism classes, disconnected cells, class sizes."""
+        archs = list(all_archs())
+        classes = Counter(a.unique_str() for a in archs)
+        sizes = Counter(classes.values())
+        histogram = {str(k): v for k, v in sorted(sizes.items())}
+        disconnected = sum(not a.is_connected() for a in archs)
+        data = {
+            "space": self.name,
+            "num_cells": len(archs),
+            "num_ops": len(OPS),
+            "ops": list(OPS),
+            "num_edges": NUM_EDGES,
+            "num_isomorphism_classes": len(classes),
+            "num_disconnected": disconnected,
+            "class_size_histogram": histogram,
+        }
+        hist = ", ".join(f"{k}: {v}" for k, v in histogram.items())
+        rows = (
+            ("cells", f"{len(archs):,}"),
+            ("ops", ", ".join(OPS)),
+            ("edges", str(NUM_EDGES)),
+            ("isomorphism classes", f"{len(classes):,}"),
+            ("disconnected cells", f"{disconnected:,}"),
+            ("class sizes (size: count)", hist),
+        )
+        return Facts(data, (FactTable("NB201 search space", rows),))
 
 
 NB201 = NB201Space()

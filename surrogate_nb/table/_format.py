@@ -51,7 +51,7 @@ from surrogate_nb import _atomic
 from surrogate_nb._provenance import git_commit as git_commit  # re-exported (older callers)
 from surrogate_nb._provenance import software_info
 from surrogate_nb.errors import TableFormatError
-from surrogate_nb.space import get_space
+from surrogate_nb.space import DEFAULT_SPACE, SearchSpace, as_space
 from surrogate_nb.table._types import TrialRecord
 
 #: Version of the layout described above; readers refuse newer versions.
@@ -587,7 +587,7 @@ def write_table(
     trials: Iterable[TrialRecord],
     *,
     manifest: Mapping[str, Any],
-    space: str = "nb201",
+    space: SearchSpace | str = DEFAULT_SPACE,
     epoch_values: Mapping[tuple[str, str], Sequence[int]] | None = None,
 ) -> Path:
     """Write a table directory atomically from trial records.
@@ -601,7 +601,8 @@ def write_table(
         manifest: the producer's facts (``protocol``, ``command``, ``datasets``, ...); the writer
             adds ``schema_version``, ``space``, ``files`` (sha256 + bytes), ``settings``,
             ``software`` and ``created``.
-        space: the search space name stored in the manifest (cells are indices of it).
+        space: the search space of the cells (or its registered name); the manifest stores its
+            name.
         epoch_values: optional {(dataset, hp): training epoch of each curve position} for
             settings whose curves are not one value per epoch (e.g. NB-101's halfway and final
             evaluations ``[54, 108]``); stored in the setting's manifest entry.
@@ -621,7 +622,8 @@ def write_table(
         >>> write_table(d, [t], manifest={"command": "doctest"}).name
         't'
     """
-    n_cells = get_space(space).cardinality
+    sp = as_space(space)
+    n_cells = sp.cardinality
     root = Path(path)
     root.parent.mkdir(parents=True, exist_ok=True)
     extra = json.loads(json.dumps(dict(manifest), default=_jsonable))
@@ -630,7 +632,7 @@ def write_table(
         _atomic.recover(root, _is_table)
         _atomic.clean_stale(root)
         tmp = _atomic.staging_dir(root)
-        _write_into(tmp, root, trials, extra, space, n_cells, epoch_values)
+        _write_into(tmp, root, trials, extra, sp.name, n_cells, epoch_values)
     return root
 
 

@@ -62,7 +62,7 @@ def test_nb101_curve_model_uses_the_spaces_features_and_ranks_held_out_cells(
     from surrogate_nb.regressors.features import feature_names
 
     s = bench.surrogates[(DS, M, None)]
-    assert isinstance(s, CurveSurrogate) and s.space == "nb101" and s.hps == BUDGETS
+    assert isinstance(s, CurveSurrogate) and s.space.name == "nb101" and s.hps == BUDGETS
     assert s.model_.design == "svd"  # the default for budget curves (measured better)
     assert s.model_.n_features_in_ == len(feature_names("full", "nb101"))
     np.testing.assert_array_equal(s.model_.budgets_, [4, 12, 36, 108])
@@ -125,7 +125,7 @@ def test_cli_fits_a_budget_curve_model_and_export_refuses_nb101(nb101_table, tmp
     res = CliRunner().invoke(app, [*args, "--model", "lgb", "--train-size", "150", "-o", str(out)])
     assert res.exit_code == 0, res.output
     s = SurrogateBenchmark.load(out).surrogates[(DS, M, None)]
-    assert s.hps == BUDGETS and s.model_.n_train_ == 150 and s.space == "nb101"
+    assert s.hps == BUDGETS and s.model_.n_train_ == 150 and s.space.name == "nb101"
     assert s.model_.design == "svd"
     res = CliRunner().invoke(app, ["export", str(out), "--out", str(tmp_path / "bb")])
     assert res.exit_code != 0 and "423,624 cells" in str(res.exception)

@@ -370,8 +370,8 @@ def parse_result(data: bytes, where: str) -> Result:
         if not isinstance(raw, dict):
             raise _fail(where, f"{CURVES_KEY} must be an object of per-epoch lists")
         for key, values in raw.items():
-            name = key[len(CURVE_PREFIX) :] if key.startswith(CURVE_PREFIX) else None
-            if name not in METRICS:
+            curve_name = key[len(CURVE_PREFIX) :] if key.startswith(CURVE_PREFIX) else None
+            if curve_name is None or curve_name not in METRICS:
                 ignored.append(str(key))
                 continue
             if not isinstance(values, list):
@@ -384,7 +384,9 @@ def parse_result(data: bytes, where: str) -> Result:
                     f"{CURVES_KEY}[{key!r}] has {len(values)} epochs, more than "
                     f"the budget {budget}",
                 )
-            curves[METRICS[name]] = _curve(values, where, f"{CURVES_KEY}[{key!r}]", name)
+            curves[METRICS[curve_name]] = _curve(
+                values, where, f"{CURVES_KEY}[{key!r}]", curve_name
+            )
     diffs = setting_differences(config, budget)
     return Result(
         index=genome.index,

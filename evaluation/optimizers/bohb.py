@@ -12,6 +12,7 @@ start-up count and our `TPE`'s default.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,8 @@ class BOHB(Hyperband[A]):
     def reset(self, pool: CellPool[A], max_epochs: int | None = None) -> None:
         super().reset(pool, max_epochs)
         self.observed_: dict[int, list[tuple[list[int], float]]] = {}  # epochs -> results
+        self.studies_: dict[int, tuple[Any, int]] = {}  # epochs -> (study, results added)
+        self.dists_: dict[str, Any] = {}
 
     def model_budget(self) -> int | None:
         """The largest budget (epochs) with at least `min_points` finite results, else None."""
@@ -67,42 +70,57 @@ class BOHB(Hyperband[A]):
         budget = self.model_budget()
         if budget is None or rng.random() < self.random_fraction:
             return self.pool.sample(rng)
-        return self._from_model(self.observed_[budget], rng)
+        return self._from_model(budget, rng)
 
-    def _from_model(self, results: list[tuple[list[int], float]], rng: np.random.Generator) -> A:
+    def _from_model(self, budget: int, rng: np.random.Generator) -> A:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         space = self.pool.space
         params = space.choices()
-        dists: dict[str, optuna.distributions.BaseDistribution] = {
-            name: optuna.distributions.CategoricalDistribution(list(range(len(options))))
-            for name, options in params
-        }
-        sampler = optuna.samplers.TPESampler(
-            seed=int(rng.integers(2**31 - 1)), n_startup_trials=0, multivariate=True
-        )
-        study = optuna.create_study(direction="maximize", sampler=sampler)
-        study.add_trials(
-            [
-                optuna.trial.create_trial(
-                    params={name: c for (name, _), c in zip(params, choices)},
-                    distributions=dists,
-                    value=value,
-                )
-                for choices, value in results
-                if math.isfinite(value)
-            ]
-        )
+        study = self._study(budget, rng)
         for _ in range(_MAX_INVALID):
-            trial = study.ask(dists)
+            trial = study.ask(self.dists_)
+            # closed at once (TPE ignores failed trials); the cell's result joins the study as a
+            # completed trial of its own when told
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
             try:
                 arch = space.from_choices([trial.params[name] for name, _ in params])
             except InvalidArchError:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 continue
             return self.pool.project(arch, rng)
         return self.pool.sample(rng)
+
+    def _study(self, budget: int, rng: np.random.Generator) -> Any:
+        """The TPE study of `budget` (made on first use, seeded from `rng`), holding every finite
+        result told at that budget so far (added incrementally: one study per budget, not one
+        per proposal)."""
+        import optuna
+
+        if budget not in self.studies_:
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            self.dists_ = {
+                name: optuna.distributions.CategoricalDistribution(list(range(len(options))))
+                for name, options in self.pool.space.choices()
+            }
+            sampler = optuna.samplers.TPESampler(
+                seed=int(rng.integers(2**31 - 1)), n_startup_trials=0, multivariate=True
+            )
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            self.studies_[budget] = (study, 0)
+        study, synced = self.studies_[budget]
+        names = [name for name, _ in self.pool.space.choices()]
+        results = self.observed_[budget]
+        study.add_trials(
+            [
+                optuna.trial.create_trial(
+                    params=dict(zip(names, choices)), distributions=self.dists_, value=value
+                )
+                for choices, value in results[synced:]
+                if math.isfinite(value)
+            ]
+        )
+        self.studies_[budget] = (study, len(results))
+        return study
 
     def tell_fidelity(self, arch: A, epochs: int | None, value: float) -> None:
         super().tell_fidelity(arch, epochs, value)

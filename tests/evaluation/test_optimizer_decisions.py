@@ -219,3 +219,23 @@ def test_bohb_records_each_result_under_its_budget():
     opt.tell_fidelity(a, 3, 40.0)
     opt.tell_fidelity(b, None, 50.0)  # full fidelity: the table's T
     assert opt.observed_ == {3: [(NB201.to_choices(a), 40.0)], 27: [(NB201.to_choices(b), 50.0)]}
+
+
+def test_bohb_keeps_one_study_per_budget_with_each_finite_result_once():
+    import optuna
+
+    opt = BOHB()
+    opt.reset(CellPool(space=NB201), max_epochs=27)
+    rng = np.random.default_rng(0)
+    for k in range(12):
+        opt.tell_fidelity(NB201.from_index(k), 9, math.nan if k in (3, 7) else float(k))
+    study = opt._study(9, rng)
+
+    def complete(s):
+        return [t.value for t in s.get_trials(states=(optuna.trial.TrialState.COMPLETE,))]
+
+    assert complete(study) == [float(k) for k in range(12) if k not in (3, 7)]
+    opt._from_model(9, rng)  # asking adds no completed trial
+    for k in range(12, 15):
+        opt.tell_fidelity(NB201.from_index(k), 9, float(k))
+    assert opt._study(9, rng) is study and len(complete(study)) == 13

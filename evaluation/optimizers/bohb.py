@@ -77,7 +77,12 @@ class BOHB(Hyperband[A]):
 
         space = self.pool.space
         params = space.choices()
-        study = self._study(budget, rng)
+        study = self._study(budget)
+        # a fresh sampler per proposal, seeded from the run's stream (TPESampler keeps no state
+        # that a proposal needs from the last one; its model is the study's trials)
+        study.sampler = optuna.samplers.TPESampler(
+            seed=int(rng.integers(2**31 - 1)), n_startup_trials=0, multivariate=True
+        )
         for _ in range(_MAX_INVALID):
             trial = study.ask(self.dists_)
             # closed at once (TPE ignores failed trials); the cell's result joins the study as a
@@ -90,10 +95,9 @@ class BOHB(Hyperband[A]):
             return self.pool.project(arch, rng)
         return self.pool.sample(rng)
 
-    def _study(self, budget: int, rng: np.random.Generator) -> Any:
-        """The TPE study of `budget` (made on first use, seeded from `rng`), holding every finite
-        result told at that budget so far (added incrementally: one study per budget, not one
-        per proposal)."""
+    def _study(self, budget: int) -> Any:
+        """The study of `budget` (made on first use), holding every finite result told at that
+        budget so far (added incrementally: one study per budget, not one per proposal)."""
         import optuna
 
         if budget not in self.studies_:
@@ -102,10 +106,7 @@ class BOHB(Hyperband[A]):
                 name: optuna.distributions.CategoricalDistribution(list(range(len(options))))
                 for name, options in self.pool.space.choices()
             }
-            sampler = optuna.samplers.TPESampler(
-                seed=int(rng.integers(2**31 - 1)), n_startup_trials=0, multivariate=True
-            )
-            study = optuna.create_study(direction="maximize", sampler=sampler)
+            study = optuna.create_study(direction="maximize")
             self.studies_[budget] = (study, 0)
         study, synced = self.studies_[budget]
         names = [name for name, _ in self.pool.space.choices()]

@@ -229,7 +229,7 @@ def test_bohb_keeps_one_study_per_budget_with_each_finite_result_once():
     rng = np.random.default_rng(0)
     for k in range(12):
         opt.tell_fidelity(NB201.from_index(k), 9, math.nan if k in (3, 7) else float(k))
-    study = opt._study(9, rng)
+    study = opt._study(9)
 
     def complete(s):
         return [t.value for t in s.get_trials(states=(optuna.trial.TrialState.COMPLETE,))]
@@ -238,4 +238,4 @@ def test_bohb_keeps_one_study_per_budget_with_each_finite_result_once():
     opt._from_model(9, rng)  # asking adds no completed trial
     for k in range(12, 15):
         opt.tell_fidelity(NB201.from_index(k), 9, float(k))
-    assert opt._study(9, rng) is study and len(complete(study)) == 13
+    assert opt._study(9) is study and len(complete(study)) == 13

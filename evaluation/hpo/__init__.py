@@ -22,7 +22,7 @@ points, and the modules that hold them:
   format, written by syne-tune's own ``serialize`` so its ``deserialize`` reads it back.
 """
 
-from surrogate_nb.evaluation.hpo.blackbox import plan_blackbox, to_blackbox
+from surrogate_nb.evaluation.hpo.blackbox import to_blackbox
 from surrogate_nb.evaluation.hpo.cells import BlackboxPlan, CellAnswers
 from surrogate_nb.evaluation.hpo.configs import (
     EDGE_KEYS,
@@ -64,7 +64,6 @@ __all__ = [
     "export_blackbox",
     "fidelity_plan",
     "make_scheduler",
-    "plan_blackbox",
     "require_method",
     "require_syne_tune",
     "run_syne_tune",

@@ -18,42 +18,14 @@ from surrogate_nb.evaluation.optimizers.base import CellPool
 from surrogate_nb.table import BenchmarkLike
 
 
-def plan_blackbox(
-    benchmark: BenchmarkLike,
-    dataset: str,
-    metric: str,
-    hp: str | None = None,
-    *,
-    report_metric: str | None = None,
-    pool: CellPool | None = None,
-    signal_seed: int | str | None = None,
-    run_seed: int = 0,
-    fidelity: str = "auto",
-) -> BlackboxPlan:
-    """What `to_blackbox` answers (its arguments); a table's pool defaults to its cells with a
-    `metric` value.
-
-    Raises:
-        UnknownKeyError: a `signal_seed` other than None or ``"sample"``, an unknown
-            `fidelity` (`fidelity_plan`).
-    """
-    mode = signal_mode(signal_seed)
-    kind, fids, hp = fidelity_plan(benchmark, dataset, metric, hp, fidelity)
+def _table_pool(
+    benchmark: BenchmarkLike, dataset: str, metric: str, hp: str | None
+) -> CellPool | None:
+    """A table's cells with a `metric` value; None (the whole space) for a surrogate."""
     to_xy = getattr(benchmark, "to_xy", None)
-    if pool is None and to_xy is not None and hasattr(benchmark, "array"):  # a table
-        pool = CellPool(to_xy(dataset, metric, hp=hp)[0], space=benchmark.space)
-    return BlackboxPlan(
-        benchmark=benchmark,
-        dataset=dataset,
-        metric=metric,
-        report_metric=report_metric or metric,
-        hp=hp,
-        kind=kind,
-        fids=fids,
-        pool=pool,
-        signal_seed=mode,
-        run_seed=run_seed,
-    )
+    if to_xy is None or not hasattr(benchmark, "array"):
+        return None
+    return CellPool(to_xy(dataset, metric, hp=hp)[0], space=benchmark.space)
 
 
 @functools.cache
@@ -112,22 +84,29 @@ def to_blackbox(
         run_seed: keys the single-run draws of ``"sample"``.
         fidelity: ``"auto"``, ``"epochs"``, ``"budgets"`` or ``"final"`` (`fidelity_plan`).
 
+    Raises:
+        UnknownKeyError: a `signal_seed` other than None or ``"sample"``, an unknown
+            `fidelity` (`fidelity_plan`).
+
     Returns:
         A ``syne_tune.blackbox_repository.blackbox.Blackbox`` (and `CellAnswers`) with
         ``objectives_names`` = [metric, report_metric (if different), "elapsed_time"];
         ``fidelity_values`` from `fidelity_plan`; ``kind`` the fidelity kind.
     """
     require_syne_tune()
-    plan = plan_blackbox(
-        benchmark,
-        dataset,
-        metric,
-        hp,
-        report_metric=report_metric,
-        pool=pool,
-        signal_seed=signal_seed,
+    mode = signal_mode(signal_seed)
+    kind, fids, hp = fidelity_plan(benchmark, dataset, metric, hp, fidelity)
+    plan = BlackboxPlan(
+        benchmark=benchmark,
+        dataset=dataset,
+        metric=metric,
+        report_metric=report_metric or metric,
+        hp=hp,
+        kind=kind,
+        fids=fids,
+        pool=pool if pool is not None else _table_pool(benchmark, dataset, metric, hp),
+        signal_seed=mode,
         run_seed=run_seed,
-        fidelity=fidelity,
     )
     answers: CellAnswers = _blackbox_class()(plan)
     return answers

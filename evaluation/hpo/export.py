@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,8 +22,11 @@ from surrogate_nb.evaluation.hpo.extra import require_syne_tune
 from surrogate_nb.space import Arch
 from surrogate_nb.table import Benchmark
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def nb201_configurations(cells: np.ndarray) -> Any:
+
+def nb201_configurations(cells: np.ndarray) -> pd.DataFrame:
     """syne-tune's hyper-parameter frame of NB201 cells: ``hp_x0..hp_x5`` (op names) per row."""
     import pandas as pd
 
@@ -32,7 +35,7 @@ def nb201_configurations(cells: np.ndarray) -> Any:
     )
 
 
-def tabular_task(configurations: Any, evaluations: np.ndarray, names: list[str]) -> Any:
+def tabular_task(configurations: pd.DataFrame, evaluations: np.ndarray, names: list[str]) -> object:
     """One task of an NB201 export: syne-tune's ``BlackboxTabular`` over epochs 1..T.
 
     Args:

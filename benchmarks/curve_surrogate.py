@@ -63,8 +63,9 @@ def nb101_data(path: Path, tmp: Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def nb101_splits(n: int, n_train: int, draws: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) positions: the 4,000 test cells of surrogate_quality_nb101.py, and
     `n_train` training cells drawn from the rest with seeds 0..draws-1."""
-    perm = np.random.default_rng(12345).permutation(n)
-    test, pool = perm[:N_TEST], perm[N_TEST:]
+    from surrogate_nb.regressors import draw_nested
+
+    test, pool = draw_nested(n, N_TEST, np.random.default_rng(12345))
     return [
         (np.random.default_rng(d).choice(pool, min(n_train, len(pool)), replace=False), test)
         for d in range(draws)
@@ -131,6 +132,7 @@ def evaluate(X, Y, budgets, design, splits, rng_seed=0):
     """
     from scipy.stats import kendalltau, spearmanr
 
+    from surrogate_nb.regressors import draw_nested
     from surrogate_nb.regressors.curve import CurveModel
 
     n, _, T = Y.shape
@@ -150,8 +152,8 @@ def evaluate(X, Y, budgets, design, splits, rng_seed=0):
     if isinstance(splits, int):
         parts = []
         for split in range(splits):
-            perm = np.random.default_rng(rng_seed + split).permutation(n)
-            parts.append((perm[n // 5 :], perm[: n // 5]))
+            test, train = draw_nested(n, n // 5, np.random.default_rng(rng_seed + split))
+            parts.append((train, test))
     else:
         parts = splits
     for split, (tr, te) in enumerate(parts):

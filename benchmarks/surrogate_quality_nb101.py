@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from surrogate_nb.evaluation.metrics import all_metrics
-    from surrogate_nb.regressors import REGRESSORS, Surrogate
+    from surrogate_nb.regressors import REGRESSORS, Surrogate, draw_nested
     from surrogate_nb.table import Benchmark
     from surrogate_nb.table.importers import import_any
 
@@ -62,8 +62,7 @@ def main() -> None:
     print(" ".join(f"{c:>8s}" for c in cols))
     for hp in args.budgets:
         idx, y = table.to_xy("cifar10", "valid_acc", hp=hp)
-        split = np.random.default_rng(12345).permutation(len(idx))
-        test, pool = split[:N_TEST], split[N_TEST:]
+        test, pool = draw_nested(len(idx), N_TEST, np.random.default_rng(12345))
         for model in args.models:
             for n in args.sizes:
                 n_train = n or len(pool)

@@ -27,28 +27,45 @@ from pathlib import Path
 import numpy as np
 
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
-from surrogate_nb.evaluation.hpo import (
-    EDGE_KEYS,
-    ELAPSED,
-    FIDELITY,
-    config_of,
-    config_space,
-    require_syne_tune,
-)
+from surrogate_nb.evaluation.hpo.configs import ELAPSED
+from surrogate_nb.evaluation.hpo.export import nb201_configurations, tabular_task, write_tasks
+from surrogate_nb.evaluation.hpo.extra import require_syne_tune
 from surrogate_nb.regressors.curve import CurveSurrogate
-from surrogate_nb.space import Arch
 from surrogate_nb.table import Benchmark, BenchmarkLike
 
 #: Largest space exported cell by cell (NB201: 15,625; NB-101's 423,624 are refused).
 MAX_CELLS = 50_000
 
 
+Key = tuple[str, str, str | None]
+
+
+def _surrogates(bench: BenchmarkLike) -> dict[Key, object]:
+    """A `SurrogateBenchmark`'s {(dataset, metric, hp): surrogate}."""
+    surrogates = getattr(bench, "surrogates", None)
+    if not isinstance(surrogates, dict):
+        raise SurrogateNBError(
+            f"{type(bench).__name__} holds no surrogates: exporting needs a SurrogateBenchmark"
+        )
+    return surrogates
+
+
+def _predicted(
+    s: CurveSurrogate, cells: np.ndarray, samples: int, rng: np.random.Generator | None
+) -> np.ndarray:
+    """(cells, seeds, T): the predicted mean curve (one seed), or `samples` noise-model draws."""
+    if samples:
+        assert rng is not None  # checked by the caller
+        return np.stack([s.sample(cells, rng) for _ in range(samples)], axis=1)
+    return s.predict(cells)[0][:, None, :]
+
+
 def _curve_keys(
-    bench: BenchmarkLike, dataset: str, metrics: Sequence[str] | None, hp: str | None
-) -> dict:
+    surrogates: dict[Key, object], dataset: str, metrics: Sequence[str] | None, hp: str | None
+) -> dict[str, tuple[str | None, CurveSurrogate]]:
     """{metric: (hp key, CurveSurrogate)} of `dataset`'s per-epoch curve surrogates."""
     found: dict[str, tuple[str | None, CurveSurrogate]] = {}
-    for (d, m, h), s in bench.surrogates.items():
+    for (d, m, h), s in surrogates.items():
         if d != dataset or not isinstance(s, CurveSurrogate) or s.hps is not None:
             continue
         if hp is not None and h not in (None, str(hp)):
@@ -66,7 +83,7 @@ def _curve_keys(
             f"{dataset}/{','.join(metrics) if metrics else '*'}",
             [
                 f"{d}/{m}/{h}"
-                for (d, m, h), s in bench.surrogates.items()
+                for (d, m, h), s in surrogates.items()
                 if isinstance(s, CurveSurrogate)
             ],
             "exporting needs a per-epoch learning-curve surrogate (regressors.curve)",
@@ -78,7 +95,7 @@ def _curve_keys(
 
 
 def _per_epoch_seconds(
-    table: Benchmark, dataset: str, hp: str | None, n: int
+    table: Benchmark | None, dataset: str, hp: str | None, n: int
 ) -> tuple[np.ndarray, int]:
     """(per-epoch train time of every cell, how many were imputed by the median)."""
     if table is None:
@@ -147,49 +164,31 @@ def export_surrogate_blackbox(
             "rng=np.random.default_rng(seed)"
         )
     require_syne_tune()
-    import pandas as pd
-    from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular, serialize
-    from syne_tune.config_space import randint
-
     table = table if table is not None else getattr(bench, "table", None)
-    datasets = list(datasets or sorted({d for d, _, _ in bench.surrogates}))
+    surrogates = _surrogates(bench)
+    datasets = list(datasets or sorted({d for d, _, _ in surrogates}))
     cells = np.arange(n, dtype=np.int64)
-    hps = pd.DataFrame([config_of(Arch.from_index(int(i))) for i in cells], columns=list(EDGE_KEYS))
-    bbs, meta = {}, {}
+    configurations = nb201_configurations(cells)
+    tasks, meta = {}, {}
     for d in datasets:
-        found = _curve_keys(bench, d, metrics, hp)
+        found = _curve_keys(surrogates, d, metrics, hp)
         Ts = {s.T for _, s in found.values()}
         if len(Ts) != 1:
             raise SurrogateNBError(f"{d}: curve surrogates of different lengths {sorted(Ts)}")
         T = Ts.pop()
         key_hp = next(iter(found.values()))[0]
-        cols = []
-        for _, s in found.values():
-            if samples:
-                draws = [s.sample(cells, rng) for _ in range(samples)]
-                cols.append(np.stack(draws, axis=1))  # (n, K, T)
-            else:
-                cols.append(s.predict(cells)[0][:, None, :])  # (n, 1, T)
+        cols = [_predicted(s, cells, samples, rng) for _, s in found.values()]
         per, imputed = _per_epoch_seconds(table, d, key_hp, n)
         S = cols[0].shape[1]
         elapsed = per[:, None, None] * np.arange(1, T + 1)
         cols.append(np.broadcast_to(elapsed, (n, S, T)))
         names = [f"metric_{m}" for m in found] + [f"metric_{ELAPSED}"]
-        bbs[d] = BlackboxTabular(
-            hyperparameters=hps,
-            configuration_space=config_space(),
-            fidelity_space={FIDELITY: randint(1, T)},
-            objectives_evaluations=np.stack(cols, axis=3).astype(np.float32),
-            fidelity_values=np.arange(1, T + 1),
-            objectives_names=names,
-        )
+        tasks[d] = tabular_task(configurations, np.stack(cols, axis=3), names)
         meta[d] = {"hp": key_hp, "metrics": list(found), "elapsed_time_imputed_cells": imputed}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    serialize(
-        bbs,
-        str(out),
-        metadata={
+    return write_tasks(
+        tasks,
+        out,
+        {
             "source": "surrogate-nb",
             "kind": "curve-surrogate predictions at every cell",
             "seeds": "predicted mean curve" if not samples else f"{samples} noise-model draws",
@@ -200,4 +199,3 @@ def export_surrogate_blackbox(
             "tasks": meta,
         },
     )
-    return out

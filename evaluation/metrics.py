@@ -34,7 +34,8 @@ def kendall_tau(y_true: object, y_pred: object) -> float:
 
 def sparse_kendall_tau(y_true: object, y_pred: object, decimals: int = 1) -> float:
     """Kendall τ-b after rounding both to `decimals` (0.1 points for accuracies in percent)."""
-    return ranking.sparse_kendall_tau(*_arrays(y_true, y_pred), decimals=decimals)
+    t, p = _arrays(y_true, y_pred)
+    return ranking.sparse_kendall_tau(t, p, decimals=decimals)
 
 
 def spearman(y_true: object, y_pred: object) -> float:

@@ -95,7 +95,7 @@ class SyneTuneMethod:
         """One simulated run; ``cost_epochs`` charges a single-fidelity scheduler that many
         epochs per evaluation (module docstring; multi-fidelity ones pick their epochs)."""
         require_method(self.name)
-        charged = benchmark
+        charged: BenchmarkLike = benchmark
         if cost_epochs is not None and not self.multi_fidelity:
             charged = ChargedEpochs(benchmark, cost_epochs)
         traj = run_syne_tune(
@@ -110,10 +110,21 @@ class SyneTuneMethod:
             pool=pool,
             signal_seed=signal_seed,  # None or "sample"; an int seed is refused there
         )
-        if charged is not benchmark:  # rows record the schedule's epochs, as ours
-            traj.epochs = [int(benchmark.epochs(dataset, hp=hp))] * len(traj)
-            traj.meta["cost_epochs"] = int(cost_epochs)
+        if isinstance(charged, ChargedEpochs):  # rows record the schedule's epochs, as ours
+            traj.epochs = [epochs_of(benchmark, dataset, hp)] * len(traj)
+            traj.meta["cost_epochs"] = charged.cost_epochs
         return traj
+
+
+def epochs_of(benchmark: BenchmarkLike, dataset: str, hp: str | None) -> int:
+    """T of (dataset, hp); `SurrogateNBError` where the benchmark cannot say."""
+    T = benchmark.epochs(dataset, hp=hp)
+    if T is None:
+        raise SurrogateNBError(
+            f"{type(benchmark).__name__} cannot say how many epochs {dataset!r} has (hp {hp}); "
+            "charging epochs needs a table or a learning-curve surrogate"
+        )
+    return int(T)
 
 
 class ChargedEpochs:
@@ -142,19 +153,29 @@ class ChargedEpochs:
         """One fidelity step."""
         return 1
 
-    def curve(self, arch: Any, dataset: str, metric: str, hp: str | None = None, **kw: Any):
+    def curve(
+        self,
+        arch: object,
+        dataset: str,
+        metric: str,
+        hp: str | None = None,
+        seed: int | str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """The benchmark's curve cut to its last epoch: shape ``(1,)`` (``(n, 1)`` for many)."""
-        return np.asarray(self.benchmark.curve(arch, dataset, metric, hp=hp, **kw))[..., -1:]
+        curve = self.benchmark.curve(arch, dataset, metric, hp=hp, seed=seed, rng=rng)
+        return np.asarray(curve)[..., -1:]
 
-    def cost(self, arch: Any, dataset: str, hp: str | None = None) -> Costs:
+    def cost(self, arch: object, dataset: str, hp: str | None = None) -> Costs:
         """The benchmark's costs with one step = `cost_epochs` epochs of training."""
-        c = dict(self.benchmark.cost(arch, dataset, hp=hp))
+        c = self.benchmark.cost(arch, dataset, hp=hp).copy()
         per = c.get("train_time_per_epoch_s", math.nan)
         if not np.isfinite(per):
-            per = c.get("train_time_s", math.nan) / self.benchmark.epochs(dataset, hp=hp)
+            per = c.get("train_time_s", math.nan) / epochs_of(self.benchmark, dataset, hp)
         step = per * self.cost_epochs
-        c.update(train_time_s=step, train_time_per_epoch_s=step)
-        return Costs(**c)
+        c["train_time_s"] = step
+        c["train_time_per_epoch_s"] = step
+        return c
 
 
 def make_method(name: str) -> BaseOptimizer | SyneTuneMethod:

@@ -416,17 +416,24 @@ class BaseOptimizer(abc.ABC, Generic[A]):
         return traj
 
 
-def labelled(
-    optimizers: Sequence[BaseOptimizer] | Mapping[str, BaseOptimizer],
-) -> dict[str, BaseOptimizer]:
-    """{label: optimizer}: a mapping as given, a sequence labelled by each optimizer's `name`.
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def labelled(optimizers: Sequence[N] | Mapping[str, N]) -> dict[str, N]:
+    """{label: optimizer}: a mapping as given, a sequence labelled by each optimizer's `name`
+    (ours, or anything named, e.g. a syne-tune method of `evaluation.runners`).
 
     Raises:
         SurrogateNBError: two optimizers of a sequence share a name (pass a mapping instead).
     """
     if isinstance(optimizers, Mapping):
         return dict(optimizers)
-    out: dict[str, BaseOptimizer] = {}
+    out: dict[str, N] = {}
     for opt in optimizers:
         if opt.name in out:
             raise SurrogateNBError(

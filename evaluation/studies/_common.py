@@ -49,6 +49,15 @@ def fit_predict(
     return np.asarray(mean, np.float64), np.asarray(std, np.float64)
 
 
+def default_budget(
+    benchmark: BenchmarkLike, cells: np.ndarray, dataset: str, hp: str | None
+) -> float:
+    """The studies' default simulated budget per optimizer run: 100 times the median training
+    time of `cells` (seconds)."""
+    times = benchmark.query(cells, dataset, "train_time_s", hp=hp)
+    return 100 * float(np.nanmedian(times))
+
+
 def metric_unit(metric: str) -> str:
     """Axis-label unit of a table metric."""
     if metric.endswith(("_acc", "_acc5")):

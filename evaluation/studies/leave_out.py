@@ -36,13 +36,15 @@ from surrogate_nb.evaluation.optimizers import (
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.studies._common import (
     StudyResult,
+    TableFacts,
+    default_budget,
     default_surrogates,
     fit_predict,
     metric_unit,
     score,
     table_facts,
 )
-from surrogate_nb.regressors import SurrogateModel
+from surrogate_nb.regressors import SurrogateModel, draw_split
 from surrogate_nb.space import EDGES, OPS, Arch
 from surrogate_nb.table import BenchmarkLike
 
@@ -144,57 +146,123 @@ def leave_out_study(
         The `LeaveOutResult` (also `summary.json`).
     """
     surrogates = dict(surrogates) if surrogates is not None else default_surrogates()
-    models = list(surrogates)
-    optimizers = labelled(optimizers if optimizers is not None else default_optimizers())
+    methods = labelled(optimizers if optimizers is not None else default_optimizers())
     idx, y = benchmark.to_xy(dataset, metric, hp=hp)
-    pos = {int(c): k for k, c in enumerate(idx)}
     r_regions, r_models, r_opt = rng.spawn(3)
-    masks = regions(idx, y, top_percent=top_percent, rng=r_regions)
+    tests = space_regions(idx, y, kinds, top_percent=top_percent, rng=r_regions)
+    trains = {name: ~m for name, m in tests.items()}
+    visited: dict[str, list[int]] = {}
+    if "optimizer" in kinds and methods and len(idx) >= 10:
+        if budget_s is None:
+            budget_s = default_budget(benchmark, idx, dataset, hp)
+        visited = visited_cells(
+            benchmark, dataset, metric, hp, idx, methods, budget_s, optimizer_repeats, r_opt
+        )
+        for name, (test, train) in optimizer_regions(idx, visited).items():
+            tests[name], trains[name] = test, train
+    rows, skipped = _fit_regions(idx, y, tests, trains, surrogates, max_train, r_models)
+
+    facts = table_facts(benchmark, dataset, metric, hp)
+    report = Report(Path(out), f"Leave-region-out generalisation — {dataset}, {metric}")
+    _report_text(report, facts, max_train, visited, optimizer_repeats, budget_s, skipped)
+    _figure_bars(report, facts, rows, list(surrogates), top_percent)
+    if "edge" not in kinds:
+        report.text("Edge-op regions not run (`kinds` excludes them).")
+    _figure_edge_op(report, rows, next(iter(surrogates)))
+    _runs_table(report, rows)
+    result = LeaveOutResult(
+        Path(out), facts, rows, skipped, {k: len(v) for k, v in visited.items()}, budget_s
+    )
+    report.summary = result.to_dict()
+    report.write()
+    return result
+
+
+def space_regions(
+    idx: np.ndarray,
+    y: np.ndarray,
+    kinds: Sequence[str],
+    *,
+    top_percent: float,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """`regions` of the families in `kinds` (the optimizers' regions excepted)."""
     family = {"op:": "op", "edge": "edge", "top": "top", "random": "random"}
-    masks = {
+    masks = regions(idx, y, top_percent=top_percent, rng=rng)
+    return {
         n: m
         for n, m in masks.items()
         if next(f for p, f in family.items() if n.startswith(p)) in kinds
     }
-    train_masks = {name: ~m for name, m in masks.items()}
-    visited: dict[str, list[int]] = {}
-    if "optimizer" in kinds and optimizers and len(idx) >= 10:
-        if budget_s is None:
-            times = benchmark.query(idx, dataset, "train_time_s", hp=hp)
-            budget_s = 100 * float(np.nanmedian(times))
-        pool = CellPool(idx, space=benchmark.space)
-        for (name, opt), child in zip(optimizers.items(), r_opt.spawn(len(optimizers))):
-            trajs = run_repeats(
-                opt,
-                benchmark,
-                dataset,
-                metric,
-                hp,
-                budget_s,
-                child,
-                optimizer_repeats,
-                pool=pool,
-            )
-            visited[name] = sorted({i for t in trajs for i in t.arch_index})
-        for name in visited:
-            test = np.zeros(len(idx), bool)
-            test[[pos[i] for i in visited[name]]] = True
-            train = np.zeros(len(idx), bool)
-            for other in visited:
-                if other != name:
-                    train[[pos[i] for i in visited[other]]] = True
-            masks[f"optimizer:{name}"] = test
-            train_masks[f"optimizer:{name}"] = train & ~test
+
+
+def visited_cells(
+    benchmark: BenchmarkLike,
+    dataset: str,
+    metric: str,
+    hp: str | None,
+    idx: np.ndarray,
+    optimizers: Mapping[str, BaseOptimizer],
+    budget_s: float,
+    repeats: int,
+    rng: np.random.Generator,
+) -> dict[str, list[int]]:
+    """{optimizer: sorted cells its `repeats` runs on the table's cells `idx` visited}."""
+    pool = CellPool(idx, space=benchmark.space)
+    visited = {}
+    for (name, opt), child in zip(optimizers.items(), rng.spawn(len(optimizers))):
+        trajs = run_repeats(
+            opt, benchmark, dataset, metric, hp, budget_s, child, repeats, pool=pool
+        )
+        visited[name] = sorted({i for t in trajs for i in t.arch_index})
+    return visited
+
+
+def optimizer_regions(
+    idx: np.ndarray, visited: Mapping[str, Sequence[int]]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Leave-one-optimizer-out: ``{"optimizer:<name>": (test mask, train mask)}`` over `idx`;
+    the test cells are those the optimizer visited, the training cells those the others visited
+    (minus the test cells)."""
+    pos = {int(c): k for k, c in enumerate(idx)}
+
+    def mask(cells: Sequence[int]) -> np.ndarray:
+        out = np.zeros(len(idx), bool)
+        out[[pos[i] for i in cells]] = True
+        return out
+
+    out = {}
+    for name, cells in visited.items():
+        test = mask(cells)
+        train = np.zeros(len(idx), bool)
+        for other, others in visited.items():
+            if other != name:
+                train |= mask(others)
+        out[f"optimizer:{name}"] = (test, train & ~test)
+    return out
+
+
+def _fit_regions(
+    idx: np.ndarray,
+    y: np.ndarray,
+    tests: Mapping[str, np.ndarray],
+    trains: Mapping[str, np.ndarray],
+    surrogates: Mapping[str, SurrogateModel],
+    max_train: int | None,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(one row per region and model: sizes and scores, regions skipped for too few cells).
+    A training set over `max_train` cells is subsampled (`draw_split`)."""
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
-    for (name, test), child in zip(masks.items(), r_models.spawn(len(masks))):
-        train = np.flatnonzero(train_masks[name])
+    for (name, test), child in zip(tests.items(), rng.spawn(len(tests))):
+        train = np.flatnonzero(trains[name])
         tst = np.flatnonzero(test)
         if len(train) < 2 or len(tst) < 3:
             skipped.append(f"{name} (train {len(train)}, test {len(tst)})")
             continue
         if max_train is not None and len(train) > max_train:
-            train = np.sort(child.choice(train, size=max_train, replace=False))
+            train = train[draw_split(len(train), max_train, child)[0]]
         for model, prototype in surrogates.items():
             mean, std = fit_predict(prototype, idx[train], y[train], idx[tst], child)
             rows.append(
@@ -206,9 +274,19 @@ def leave_out_study(
                     **score(y[tst], mean, std),
                 }
             )
+    return rows, skipped
 
-    facts = table_facts(benchmark, dataset, metric, hp)
-    report = Report(Path(out), f"Leave-region-out generalisation — {dataset}, {metric}")
+
+def _report_text(
+    report: Report,
+    facts: TableFacts,
+    max_train: int | None,
+    visited: Mapping[str, Sequence[int]],
+    optimizer_repeats: int,
+    budget_s: float | None,
+    skipped: Sequence[str],
+) -> None:
+    """The report's paragraphs: data and method, the optimizers' runs, skipped regions."""
     report.text(
         facts.markdown()
         + " Each run fits a surrogate on every table cell outside a region and scores it on the "
@@ -225,8 +303,23 @@ def leave_out_study(
         )
     if skipped:
         report.text("Skipped (too few cells): " + "; ".join(skipped) + ".")
+
+
+def _figure_bars(
+    report: Report,
+    facts: TableFacts,
+    rows: Sequence[Mapping[str, Any]],
+    models: Sequence[str],
+    top_percent: float,
+) -> None:
+    """Kendall τ (the headline) and RMSE per region and model, edge-op regions left out."""
+    dataset = facts.dataset
     bar_regions = [n for n in dict.fromkeys(r["region"] for r in rows) if not n.startswith("edge")]
-    for k, key in enumerate(("kendall_tau", "rmse")):
+    labels = {
+        "kendall_tau": "Kendall τ on the left-out region",
+        "rmse": f"RMSE ({metric_unit(facts.metric)})",
+    }
+    for k, (key, label) in enumerate(labels.items()):
         data = {
             m: {
                 n: next((r[key] for r in rows if r["region"] == n and r["model"] == m), None)
@@ -234,12 +327,8 @@ def leave_out_study(
             }
             for m in models
         }
-        label = {
-            "kendall_tau": "Kendall τ on the left-out region",
-            "rmse": f"RMSE ({metric_unit(metric)})",
-        }[key]
 
-        def draw(fig, data=data, label=label):
+        def draw(fig: Any, data: dict[str, dict[str, Any]] = data, label: str = label) -> None:
             ax = fig.add_subplot()
             width = 0.8 / max(1, len(models))
             x = np.arange(len(bar_regions))
@@ -262,17 +351,18 @@ def leave_out_study(
             headline=k == 0,
             size=(7.0, 0.35 * len(bar_regions) + 1.8),
         )
-    if "edge" not in kinds:
-        report.text("Edge-op regions not run (`kinds` excludes them).")
+
+
+def _figure_edge_op(report: Report, rows: Sequence[Mapping[str, Any]], model0: str) -> None:
+    """Heat map of `model0`'s Kendall τ on each (edge, op) region."""
     heat = np.full((len(EDGES), len(OPS)), np.nan)
-    model0 = models[0]
     for r in rows:
         if r["model"] == model0 and r["region"].startswith("edge"):
             e = int(r["region"][4])
             o = OPS.index(r["region"].split(":")[1])
             heat[e, o] = r["kendall_tau"]
 
-    def draw_heat(fig):
+    def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         im = ax.imshow(
             heat,
@@ -302,35 +392,28 @@ def leave_out_study(
 
     report.figure(
         "leave_out_edge_op",
-        draw_heat,
+        draw,
         {"edges": [list(e) for e in EDGES], "ops": list(OPS), "model": model0, "kendall_tau": heat},
         f"Kendall τ of the `{model0}` surrogate on cells with a given op on a given edge, fitted "
         "on all other cells (blank: region too small).",
         size=(7.0, 4.2),
     )
+
+
+#: The columns of the report's table of runs.
+RUN_COLUMNS = (
+    "region",
+    "model",
+    "n_train",
+    "n_test",
+    "kendall_tau",
+    "spearman",
+    "r2",
+    "rmse",
+    "coverage_90",
+)
+
+
+def _runs_table(report: Report, rows: Sequence[Mapping[str, Any]]) -> None:
     report.heading("All runs")
-    report.table(
-        [
-            {
-                k: r[k]
-                for k in (
-                    "region",
-                    "model",
-                    "n_train",
-                    "n_test",
-                    "kendall_tau",
-                    "spearman",
-                    "r2",
-                    "rmse",
-                    "coverage_90",
-                )
-            }
-            for r in rows
-        ]
-    )
-    result = LeaveOutResult(
-        Path(out), facts, rows, skipped, {k: len(v) for k, v in visited.items()}, budget_s
-    )
-    report.summary = result.to_dict()
-    report.write()
-    return result
+    report.table([{k: r[k] for k in RUN_COLUMNS} for r in rows])

@@ -42,7 +42,7 @@ from surrogate_nb.evaluation.studies._common import (
     usable_sizes,
 )
 from surrogate_nb.regressors import LGBRegressor, Surrogate, SurrogateModel
-from surrogate_nb.regressors.fitting import for_space
+from surrogate_nb.regressors.fitting import draw_nested, for_space
 from surrogate_nb.table import BenchmarkLike
 
 #: Headline metrics of each part, with their labels.
@@ -181,9 +181,7 @@ def nb301_study(
             f"the nb301 study needs >= 20 cells with {metric!r}; the table has {len(idx)}"
         )
     seed_tau = ranking.seed_agreement(Y, benchmark.seeds(dataset, hp)).seed_to_seed_kendall_tau
-    perm = rng.permutation(len(idx))
-    n_test = max(5, len(idx) // 10)
-    test, rest = perm[:n_test], perm[n_test:]
+    test, rest = draw_nested(len(idx), max(5, len(idx) // 10), rng)
     train = rest[: len(rest) - len(rest) // 9]  # 0.8 / 0.1 (valid, unused) / 0.1
 
     split_rows, size_rows, source_rows = [], [], []

@@ -60,7 +60,7 @@ def test_syne_tune_and_ours_evaluate_alike_under_cost_epochs(table):
     ours = [len(_run("random_search", table, 3, seed=s)) for s in range(3)]
     theirs = [_run("st_random_search", table, 3, seed=s).meta["trials"] for s in range(3)]
     # same budget, same charge per evaluation: the counts agree (syne-tune's sampler picks
-    # nearest table cells, ~17 % dearer on this partial table; hpo.py's module docstring)
+    # nearest table cells, ~17 % dearer on this partial table; evaluation/hpo/cells.py's docstring)
     assert 0.75 < np.mean(theirs) / np.mean(ours) < 1.15, (ours, theirs)
     assert np.mean(ours) > 30  # 40 s at ~0.9 s per evaluation
 

@@ -1,4 +1,4 @@
-"""syne-tune adapter (`evaluation/hpo.py`), export, method runners and the README example.
+"""syne-tune adapter (`evaluation/hpo/`), export, method runners and the README example.
 
 Runs on the committed Fashion-MNIST table (real values, 425 cells × 3 seeds × 12 epochs). The
 tests that need syne-tune skip without the ``hpo`` extra (it is in ``dev``, so `make test` runs

@@ -35,6 +35,9 @@ from surrogate_nb.table import COST_COLUMNS, BenchmarkLike, Costs
 
 #: Optimizers that may propose a build's cells (multi-fidelity ones need cheaper trainings).
 SOURCE_OPTIMIZERS = ("random_search", "rea", "local_search", "tpe", "reinforce")
+#: Seconds to wait for a cell that another process sharing the ledger is training, and between
+#: looks (a stale claim of a dead process is reclaimed by `run_build` on a later look).
+WAIT_S, POLL_S = 3600.0, 2.0
 #: The search signal of a source run: the first of these the setting records.
 SIGNALS = ("x-valid_acc", "valid_acc")
 
@@ -110,16 +113,22 @@ class TrainingBenchmark:
         hit = self._records.get(index)
         if hit is not None:
             return hit
-        result = run_build(
-            self.plan, backend=self.backend, only_cells=[index], data=self.data, write=False
-        )
-        if result.trained_now:
-            self.trained_now += result.trained_now
-            if self.on_trained is not None:
-                self.on_trained(index)
-        with Ledger(self.plan.ledger_path) as ledger:
-            recs = ledger.cell_results(index, self.plan.dataset, self.plan.config.hp)
-        recs = [r for r in recs if int(r["seed"]) in self.plan.seeds]
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            result = run_build(
+                self.plan, backend=self.backend, only_cells=[index], data=self.data, write=False
+            )
+            if result.trained_now:
+                self.trained_now += result.trained_now
+                if self.on_trained is not None:
+                    self.on_trained(index)
+            with Ledger(self.plan.ledger_path) as ledger:
+                recs = ledger.cell_results(index, self.plan.dataset, self.plan.config.hp)
+            recs = [r for r in recs if int(r["seed"]) in self.plan.seeds]
+            # nothing done and no error: another process sharing the ledger is training it
+            if recs or result.errors or time.monotonic() > deadline:
+                break
+            time.sleep(POLL_S)
         if not recs:
             raise BuildError(
                 f"training cell {index} failed: {next(iter(result.errors.values()), '?')}"

@@ -26,6 +26,8 @@ def test_log_error_back_transform_formula(fitted):
     cells = CELLS[:50] + 1
     m, sigma = fitted.regressor_.predict(fitted._X(cells))
     mean, std = fitted.predict(cells)
-    np.testing.assert_allclose(mean, 100 - np.exp(-m), rtol=1e-12)
-    np.testing.assert_allclose(std, fitted.std_scale_ * np.exp(-m) * sigma, rtol=1e-10)
+    # 1e-7: the surrogate's memo predicts the whole space in one batch, which LightGBM members
+    # answer through XGBoost copies of their trees (float32 sums, `regressors.lgb_as_xgb`)
+    np.testing.assert_allclose(mean, 100 - np.exp(-m), rtol=1e-7)
+    np.testing.assert_allclose(std, fitted.std_scale_ * np.exp(-m) * sigma, rtol=1e-6)
     assert not np.allclose(std, np.exp(-m) * sigma)  # the scale matters (s != 1 here)

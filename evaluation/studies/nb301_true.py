@@ -31,7 +31,6 @@ from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
 from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
 from surrogate_nb.evaluation.true_runs import TrainingBenchmark
 from surrogate_nb.exhaustive import BuildPlan, TrainConfig
-from surrogate_nb.exhaustive.datasets import load_setting
 from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
 from surrogate_nb.regressors.fitting import for_space
 from surrogate_nb.table import Benchmark, Costs
@@ -176,14 +175,11 @@ def surrogate_vs_true(
         draws = True
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
     clock: dict[str, list[float]] = {"surrogate": [], "true": []}
-    data = load_setting(
-        dataset,
-        plan.data_dir,
-        resolution=plan.config.resolution,
-        train_subset=plan.config.train_subset,
-        eval_subset=plan.config.eval_subset,
-    )
-    true_benches = {n: TrainingBenchmark(plan, f"{n}-true", data=data) for n in optimizers}
+    first = TrainingBenchmark(plan, f"{optimizers[0]}-true")  # loads the setting once
+    true_benches = {
+        n: TrainingBenchmark(plan, f"{n}-true", data=first.data) for n in optimizers[1:]
+    }
+    true_benches[optimizers[0]] = first
 
     def one_run(side: str, name: str, r: int, bench: Any) -> None:
         if charge_s is not None:

@@ -12,14 +12,15 @@ from surrogate_nb.table import Benchmark
 TINY = TrainConfig(epochs=1, channels=8, layers=5, batch_size=32, latency_batches=0)
 
 
-def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
+def _darts_build(tmp_path, toy_dir, config: TrainConfig, cells: int):
+    """(table, its plan, the signal metric, a budget of 3 median trainings) of a tiny build."""
     out = tmp_path / "t"
     run_build(
         BuildPlan(
             "npz",
             str(out),
-            config=TINY,
-            cells=24,
+            config=config,
+            cells=cells,
             seeds=(777,),
             space="darts",
             engine="reference",
@@ -28,9 +29,14 @@ def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
     )
     table = Benchmark.open(out)
     plan = plan_of_table(table, data_dir=str(toy_dir))
-    assert plan.config == TINY and plan.space == "darts" and plan.seeds == (777,)
     metric = "valid_acc" if "valid_acc" in table.metrics("npz") else "x-valid_acc"
     budget = 3 * float(np.median(table.to_xy("npz", "train_time_s")[1]))
+    return table, plan, metric, budget
+
+
+def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
+    table, plan, metric, budget = _darts_build(tmp_path, toy_dir, TINY, cells=24)
+    assert plan.config == TINY and plan.space == "darts" and plan.seeds == (777,)
     kw = dict(
         optimizers=["random_search", "rea"],
         runs_true=1,
@@ -53,24 +59,8 @@ def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
 def test_multi_fidelity_optimizers_run_on_both_sides_with_a_curve_surrogate(tmp_path, toy_dir):
     """With Hyperband among the optimizers the surrogate side answers every epoch (a learning-
     curve surrogate, no noise model on one seed: runs use its mean) and both sides run."""
-    out = tmp_path / "t"
     config = TrainConfig(epochs=3, channels=8, layers=5, batch_size=32, latency_batches=0)
-    run_build(
-        BuildPlan(
-            "npz",
-            str(out),
-            config=config,
-            cells=16,
-            seeds=(777,),
-            space="darts",
-            engine="reference",
-            data_dir=str(toy_dir),
-        )
-    )
-    table = Benchmark.open(out)
-    plan = plan_of_table(table, data_dir=str(toy_dir))
-    metric = "valid_acc" if "valid_acc" in table.metrics("npz") else "x-valid_acc"
-    budget = 3 * float(np.median(table.to_xy("npz", "train_time_s")[1]))
+    table, plan, metric, budget = _darts_build(tmp_path, toy_dir, config, cells=16)
     r = surrogate_vs_true(
         table,
         plan,

@@ -109,11 +109,13 @@ class SurrogateBenchmark:
         rng: np.random.Generator,
         surrogate: SurrogateModel | None = None,
         train_size: int | None = None,
+        cells: Sequence[int] | np.ndarray | None = None,
         on_progress: Progress | None = None,
     ) -> SurrogateBenchmark:
         """Fit a copy of `surrogate` (default ``Surrogate()``) per target on `table` (every cell
-        with a value, or `train_size` random ones; `fit_from_table`, in the order given, all
-        drawing from `rng`) and wrap them. A metric name is ``Target(metric, hp)``.
+        with a value — of `cells` only, when given — or `train_size` random ones; `fit_from_table`,
+        in the order given, all drawing from `rng`) and wrap them. A metric name is
+        ``Target(metric, hp)``.
 
         `on_progress` is called as ``(step, steps, what)`` within each fit, `what` naming the
         target when there are several.
@@ -137,10 +139,26 @@ class SurrogateBenchmark:
                 rng=rng,
                 surrogate=surrogate,
                 train_size=train_size,
+                cells=cells,
                 on_progress=report,
             )
             fitted[(dataset, t.metric, t.hp)] = fit.surrogate
         return cls(fitted, table=table)
+
+    @classmethod
+    def join(cls, *parts: SurrogateBenchmark) -> SurrogateBenchmark:
+        """One benchmark answering every key of `parts` (e.g. a learning-curve surrogate of the
+        metric from `from_curves` and a runtime surrogate from `from_table`), with the first
+        part's table; a key held by two parts is refused."""
+        if not parts:
+            raise SurrogateNBError("join needs at least one SurrogateBenchmark")
+        merged: dict[tuple[str, str, str | None], SurrogateModel] = {}
+        for part in parts:
+            twice = sorted(map(str, merged.keys() & part.surrogates.keys()))
+            if twice:
+                raise SurrogateNBError(f"join: {', '.join(twice)} answered by two parts")
+            merged.update(part.surrogates)
+        return cls(merged, table=parts[0].table)
 
     @classmethod
     def from_curves(

@@ -176,14 +176,20 @@ def fit_from_table(
     rng: np.random.Generator,
     surrogate: SurrogateModel | None = None,
     train_size: int | None = None,
+    cells: Sequence[int] | np.ndarray | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Fit:
     """Fit a copy of `surrogate` (default ``Surrogate()``) on a benchmark's seed-averaged final
-    values of (dataset, metric, hp): all cells with a value, or `train_size` random ones. The
-    `Fit`'s rows index ``table.to_xy(dataset, metric, hp=hp)``. A fitted `Surrogate` records
-    what it models in ``key_`` (saved with it), so a saved one loads as a one-key
-    `SurrogateBenchmark`."""
+    values of (dataset, metric, hp): all cells with a value (of `cells` only, when given), or
+    `train_size` random ones of them. The `Fit`'s rows index ``table.to_xy(dataset, metric,
+    hp=hp)`` (restricted to `cells`). A fitted `Surrogate` records what it models in ``key_``
+    (saved with it), so a saved one loads as a one-key `SurrogateBenchmark`."""
     idx, y = table.to_xy(dataset, metric, hp=hp)
+    if cells is not None:
+        keep = np.isin(idx, np.asarray(cells, dtype=np.int64))
+        idx, y = idx[keep], y[keep]
+        if not len(idx):
+            raise DataError(f"none of the {len(cells)} cells given has a value of {metric}")
     desc = f"{dataset}/{metric}/hp={hp}/last epoch/mean over seeds"
     prototype = for_space(surrogate if surrogate is not None else Surrogate(), table.space)
     fit = fit_on_cells(

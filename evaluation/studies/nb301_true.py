@@ -57,6 +57,26 @@ def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan
     )
 
 
+#: Sources of the true runs' cells (``<optimizer>-true``); the surrogate side is fitted without
+#: the cells only they proposed, so it never learns what the true runs found.
+TRUE_SUFFIX = "-true"
+
+
+def fit_cells(table: Benchmark) -> np.ndarray | None:
+    """The table's cells proposed by some source other than a true run (sorted), the cells the
+    surrogate side is fitted on; None when the manifest records no sources (all cells)."""
+    sources = table.manifest.get("sources")
+    if not isinstance(sources, dict) or not any(isinstance(v, list) for v in sources.values()):
+        return None
+    keep = {
+        int(c)
+        for name, cells in sources.items()
+        if isinstance(cells, list) and not name.endswith(TRUE_SUFFIX)
+        for c in cells
+    }
+    return np.array(sorted(keep), dtype=np.int64)
+
+
 class FixedCharge:
     """`benchmark` with every full training charged `seconds` (per epoch: seconds / T), whatever
     it records or predicts; everything else is the benchmark's. Asking the cost trains nothing
@@ -93,6 +113,7 @@ class TrueResult(StudyResult):
             NaN when one side ties every optimizer).
         seconds_per_run: {side: mean wall seconds of one run}.
         trained: trainings the true side ran now (the rest came from the ledger).
+        fit_cells: table cells the surrogates were fitted on (None: every cell).
     """
 
     budget_s: float
@@ -101,6 +122,7 @@ class TrueResult(StudyResult):
     ranking_tau: float
     seconds_per_run: dict[str, float]
     trained: int
+    fit_cells: int | None = None
 
     headline = "nb301_true_anytime"
 
@@ -160,17 +182,20 @@ def surrogate_vs_true(
     proto = for_space(surrogate, table.space)
     step("fitting the metric and runtime surrogates")
     rng = np.random.default_rng(seed)
+    cells = fit_cells(table)
     if any(OPTIMIZERS[name].multi_fidelity for name in optimizers if name in OPTIMIZERS):
-        curves = SurrogateBenchmark.from_curves(table, dataset, metric, rng=rng, model=curve_model)
-        runtime = SurrogateBenchmark.from_table(
-            table, dataset, "train_time_s", rng=rng, surrogate=proto
+        curves = SurrogateBenchmark.from_curves(
+            table, dataset, metric, rng=rng, model=curve_model, cells=cells
         )
-        sb = SurrogateBenchmark({**curves.surrogates, **runtime.surrogates}, table=table)
+        runtime = SurrogateBenchmark.from_table(
+            table, dataset, "train_time_s", rng=rng, surrogate=proto, cells=cells
+        )
+        sb = SurrogateBenchmark.join(curves, runtime)
         # single-run draws need the curve model's noise model (a table with repeated seeds)
         draws = all(getattr(s, "has_noise", True) for s in curves.surrogates.values())
     else:
         sb = SurrogateBenchmark.from_table(
-            table, dataset, [metric, "train_time_s"], rng=rng, surrogate=proto
+            table, dataset, [metric, "train_time_s"], rng=rng, surrogate=proto, cells=cells
         )
         draws = True
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
@@ -224,6 +249,7 @@ def surrogate_vs_true(
         ranking_tau=float(tau),
         seconds_per_run={k: float(np.mean(v)) for k, v in clock.items()},
         trained=trained,
+        fit_cells=None if cells is None else len(cells),
     )
     _report(result, trajs, list(optimizers), metric)
     return result
@@ -279,6 +305,12 @@ def _report(
         f"surrogate and {r.seconds_per_run['true']:.1f} s with real training "
         f"({r.trained} trainings now; the rest came from the ledger)."
     )
+    if r.fit_cells is not None:
+        report.text(
+            f"The surrogates were fitted on the table's {r.fit_cells} cells proposed by sources "
+            f"other than the true runs (`*{TRUE_SUFFIX}`): the surrogate side never saw a cell "
+            "only the true runs found."
+        )
     if r.charge_s is not None:
         report.text(
             f"Charge: every full training costs {r.charge_s:.1f} simulated seconds on both sides "

@@ -415,7 +415,8 @@ def nb301_true_cmd(
 ) -> None:
     """NB301's surrogate-versus-true experiment: the optimizers on the surrogate benchmark and
     with real training of every proposed cell under the table's protocol (its ledger; the true
-    runs resume from it). Cost: runs_true x optimizers x budget_evals trainings (darts-cpu:
+    runs resume from it). The surrogates are fitted on the table's cells less those only the
+    true runs proposed (sources `<optimizer>-true`). Cost: runs_true x optimizers x budget_evals trainings (darts-cpu:
     ~10-30 s each here), the surrogate side seconds."""
     import numpy as np
 

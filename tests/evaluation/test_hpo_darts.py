@@ -22,7 +22,7 @@ def darts_surrogate(tmp_path_factory):
         b, "fm", "x-valid_acc", rng=np.random.default_rng(0), params={"n_estimators": 20}
     )
     runtime = SurrogateBenchmark.from_table(b, "fm", "train_time_s", rng=np.random.default_rng(0))
-    return SurrogateBenchmark({**curves.surrogates, **runtime.surrogates}, table=b)
+    return SurrogateBenchmark.join(curves, runtime)
 
 
 def test_config_space_round_trips_darts_cells():

@@ -6,9 +6,10 @@ NB301 claims a surrogate fitted on a few thousand trained cells can stand in for
 * **random split** (NB301's 0.8 / 0.1 / 0.1 train / valid / test, the validation part unused here):
   R², Kendall τ, NB301's sparse Kendall τ (values rounded to 0.1), coverage of the 90 % interval;
 * **training-set size**: held-out τ against the number of training cells (same test cells);
-* **leave-one-optimizer-out**: for each source recorded in the table's manifest (``sources``:
-  random sampling, REA, ...), train on every cell the source did not propose and test on the
-  cells it proposed;
+* **leave-one-optimizer-out**: for each optimizer recorded in the table's manifest (``sources``:
+  random sampling, REA, ...; an optimizer's true runs of `nb301-true`, ``<name>-true``, count as
+  that optimizer), train on every cell the optimizer did not propose and test on the cells it
+  proposed;
 * **noise** (NB301's headline claim), on the cells trained with several seeds: the surrogate,
   fitted without those cells, predicts their seed mean; compared with one seed's value against
   the mean of the other seeds (what a tabular entry of one run gives). The claim holds when the
@@ -22,7 +23,7 @@ goal for the best model is a held-out τ within 0.1 of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nb import ranking
-from surrogate_nb.errors import SurrogateNBError
+from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.studies._common import (
     StudyResult,
@@ -54,6 +55,8 @@ SHOWN = {
 }
 #: A source needs this many cells to be left out on its own.
 MIN_SOURCE_CELLS = 10
+#: The study's parts, in the order they run (`nb301_study(parts=...)` picks some).
+PARTS = ("split", "sizes", "sources", "noise", "runtime")
 
 
 @dataclass
@@ -68,6 +71,7 @@ class NB301Result(StudyResult):
         source_rows: leave-one-optimizer-out metrics per (model, source).
         noise: the noise comparison (rows per model and the tabular reference) and its verdict.
         runtime: the runtime surrogate's held-out metrics.
+        parts: the parts that ran (`PARTS`).
     """
 
     cells: int
@@ -78,6 +82,7 @@ class NB301Result(StudyResult):
     source_rows: list[dict[str, Any]]
     noise: dict[str, Any]
     runtime: dict[str, Any]
+    parts: tuple[str, ...] = PARTS
 
     headline = "nb301_split_tau"
 
@@ -134,6 +139,17 @@ def noise_comparison(
     }
 
 
+def by_optimizer(sources: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The manifest's cell lists per source, grouped by optimizer: ``<name>-true`` (cells of
+    `nb301-true`'s real-training runs) joins ``<name>``; counts (an enumerable space) are
+    dropped."""
+    out: dict[str, set[int]] = {}
+    for name, cells in sources.items():
+        if isinstance(cells, list):
+            out.setdefault(name.removesuffix("-true"), set()).update(int(c) for c in cells)
+    return {name: sorted(cells) for name, cells in out.items()}
+
+
 def source_regions(sources: Mapping[str, Sequence[int]], idx: np.ndarray) -> dict[str, np.ndarray]:
     """Boolean masks over `idx` of the cells each source proposed (sources with enough cells)."""
     out = {}
@@ -154,6 +170,7 @@ def nb301_study(
     surrogates: Mapping[str, SurrogateModel],
     sizes: Sequence[int] = (30, 100, 300, 1000, 3000),
     rng: np.random.Generator,
+    parts: Collection[str] = PARTS,
     on_step: Callable[[str], None] | None = None,
 ) -> NB301Result:
     """Run NB301's evaluation protocol on `benchmark` (see the module docstring).
@@ -166,6 +183,8 @@ def nb301_study(
         surrogates: {label: prototype}; the first is also the noise part's model.
         sizes: training sizes of the size curve (those the split allows).
         rng: every split and fit draws from it.
+        parts: which of `PARTS` to run (e.g. only ``split`` for a model whose fits take
+            minutes); the random split is drawn either way, so its test cells are the same.
         on_step: called with a short description before each fit (progress).
 
     Raises:
@@ -173,6 +192,10 @@ def nb301_study(
     """
     if not surrogates:
         raise SurrogateNBError("the nb301 study needs at least one surrogate")
+    for part in parts:
+        if part not in PARTS:
+            raise UnknownKeyError("nb301 study part", part, list(PARTS))
+    run = tuple(p for p in PARTS if p in parts)
     surrogates = {k: for_space(v, benchmark.space) for k, v in surrogates.items()}
     step = on_step or (lambda _: None)
     idx, y, Y = cell_labels(benchmark, dataset, metric, hp)
@@ -186,16 +209,17 @@ def nb301_study(
 
     split_rows, size_rows, source_rows = [], [], []
     for label, proto in surrogates.items():
-        step(f"{label}: random split ({len(train)} training cells)")
-        mean, std = fit_predict(proto, idx[train], y[train], idx[test], rng)
-        split_rows.append({"model": label, **score(y[test], mean, std)})
-        for n in usable_sizes(sizes, len(train)):
+        if "split" in run:
+            step(f"{label}: random split ({len(train)} training cells)")
+            mean, std = fit_predict(proto, idx[train], y[train], idx[test], rng)
+            split_rows.append({"model": label, **score(y[test], mean, std)})
+        for n in usable_sizes(sizes, len(train)) if "sizes" in run else []:
             step(f"{label}: {n} training cells")
             m, s = fit_predict(proto, idx[train[:n]], y[train[:n]], idx[test], rng)
             size_rows.append({"model": label, "n_train": n, **score(y[test], m, s)})
 
-    sources = dict(benchmark.manifest.get("sources") or {})
-    regions = source_regions({k: v for k, v in sources.items() if isinstance(v, list)}, idx)
+    sources = by_optimizer(benchmark.manifest.get("sources") or {}) if "sources" in run else {}
+    regions = source_regions(sources, idx)
     for name, mask in regions.items():
         for label, proto in surrogates.items():
             step(f"{label}: leave out {name} ({int(mask.sum())} cells)")
@@ -204,14 +228,15 @@ def nb301_study(
                 {"model": label, "left out": name, "cells": int(mask.sum()), **score(y[mask], m, s)}
             )
 
-    first = next(iter(surrogates.values()))
-    step("noise: surrogate vs one seed on the noise subset")
-    noise = noise_comparison(first, idx, y, Y, rng)
+    noise: dict[str, Any] = {}
+    if "noise" in run:
+        step("noise: surrogate vs one seed on the noise subset")
+        noise = noise_comparison(next(iter(surrogates.values())), idx, y, Y, rng)
 
     runtime: dict[str, Any] = {}
     t_idx, t = benchmark.to_xy(dataset, "train_time_s", hp=hp)
     held_out = np.isin(t_idx, idx[test])  # the random split's test cells
-    if held_out.sum() >= 5 and (~held_out).sum() >= 10:
+    if "runtime" in run and held_out.sum() >= 5 and (~held_out).sum() >= 10:
         step("runtime surrogate")
         m, s = fit_predict(
             Surrogate(LGBRegressor(), space=benchmark.space),
@@ -233,6 +258,7 @@ def nb301_study(
         source_rows=source_rows,
         noise=noise,
         runtime=runtime,
+        parts=run,
     )
     _report(result, benchmark, dataset, metric, out)
     return result
@@ -248,10 +274,16 @@ def _report(
         f"is {r.seed_tau:.3f}: NB301's goal is the best model's held-out τ within 0.1 of it. "
         f"Space: {benchmark.space.name}; unit: {metric_unit(metric)}."
     )
-    report.heading("Random split")
-    report.table(
-        [{"model": row["model"], **{v: row[k] for k, v in SHOWN.items()}} for row in r.split_rows]
-    )
+    if r.parts != PARTS:
+        report.text(f"Parts run: {', '.join(r.parts)} (of {', '.join(PARTS)}).")
+    if "split" in r.parts:
+        report.heading("Random split")
+        report.table(
+            [
+                {"model": row["model"], **{v: row[k] for k, v in SHOWN.items()}}
+                for row in r.split_rows
+            ]
+        )
     if r.size_rows:
         data = {
             m: [(row["n_train"], row["kendall_tau"]) for row in r.size_rows if row["model"] == m]
@@ -278,6 +310,18 @@ def _report(
             "training cells; dashed: the table's seed-to-seed τ.",
             headline=True,
         )
+    if "sources" in r.parts:
+        _sources_section(report, r)
+    if "noise" in r.parts:
+        _noise_section(report, r.noise)
+    if r.runtime:
+        report.heading("Runtime surrogate")
+        report.table([{"cells": r.runtime["cells"], **{v: r.runtime[k] for k, v in SHOWN.items()}}])
+    report.summary = r.to_dict()
+    report.write()
+
+
+def _sources_section(report: Report, r: NB301Result) -> None:
     report.heading("Leave one optimizer out")
     if r.source_rows:
         report.table(
@@ -293,8 +337,10 @@ def _report(
         )
     else:
         report.text(f"No source with at least {MIN_SOURCE_CELLS} cells besides the others.")
+
+
+def _noise_section(report: Report, n: dict[str, Any]) -> None:
     report.heading("Noise: surrogate vs one seed")
-    n = r.noise
     if n.get("holds") is None:
         report.text(f"Not enough cells with >= 3 seeds ({n.get('cells', 0)}).")
     else:
@@ -306,8 +352,3 @@ def _report(
             f"{n['one_seed']['kendall_tau']:.3f}). NB301's claim "
             + ("**holds** here." if n["holds"] else "**does not hold** here.")
         )
-    if r.runtime:
-        report.heading("Runtime surrogate")
-        report.table([{"cells": r.runtime["cells"], **{v: r.runtime[k] for k, v in SHOWN.items()}}])
-    report.summary = r.to_dict()
-    report.write()

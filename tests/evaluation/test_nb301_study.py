@@ -9,7 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from surrogate_nb.cli import app
-from surrogate_nb.evaluation.studies.nb301 import nb301_study, noise_comparison, source_regions
+from surrogate_nb.errors import UnknownKeyError
+from surrogate_nb.evaluation.studies.nb301 import (
+    by_optimizer,
+    nb301_study,
+    noise_comparison,
+    source_regions,
+)
 from surrogate_nb.regressors import LGBRegressor, Surrogate
 from surrogate_nb.space import DARTS
 from surrogate_nb.table import Benchmark, write_table
@@ -62,6 +68,35 @@ def test_source_regions_need_enough_cells():
     idx = np.arange(40)
     regions = source_regions({"a": list(range(30)), "b": [30, 31], "c": list(range(30, 40))}, idx)
     assert sorted(regions) == ["a", "c"] and regions["c"].sum() == 10
+
+
+def test_true_runs_count_as_their_optimizer():
+    sources = {"random": [1, 2], "rea": [3], "rea-true": [3, 4], "tpe-true": [5], "all": 7}
+    assert by_optimizer(sources) == {"random": [1, 2], "rea": [3, 4], "tpe": [5]}
+
+
+def test_parts_run_only_the_chosen_ones_on_the_same_split(tmp_path):
+    b = darts_table(tmp_path / "t", seed_noise=1.0)
+    kw = dict(surrogates={"lgb": LGB}, sizes=(30,))
+    only = nb301_study(
+        b, "fm", "x-valid_acc", tmp_path / "a", rng=np.random.default_rng(0), parts=["split"], **kw
+    )
+    assert only.parts == ("split",) and len(only.split_rows) == 1
+    assert not (only.size_rows or only.source_rows or only.noise or only.runtime)
+    report = (tmp_path / "a" / "report.md").read_text()
+    assert "Parts run: split" in report and "Leave one optimizer out" not in report
+    every = nb301_study(b, "fm", "x-valid_acc", tmp_path / "b", rng=np.random.default_rng(0), **kw)
+    assert every.split_rows == only.split_rows  # same split, same first fit
+    with pytest.raises(UnknownKeyError, match="splt"):
+        nb301_study(
+            b,
+            "fm",
+            "x-valid_acc",
+            tmp_path / "c",
+            rng=np.random.default_rng(0),
+            parts=["splt"],
+            **kw,
+        )
 
 
 def test_study_writes_every_part(tmp_path):

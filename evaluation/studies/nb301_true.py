@@ -77,6 +77,41 @@ def fit_cells(table: Benchmark) -> np.ndarray | None:
     return np.array(sorted(keep), dtype=np.int64)
 
 
+def ranking_interval(
+    finals: dict[str, dict[str, list[float]]],
+    names: Sequence[str],
+    rng: np.random.Generator,
+    *,
+    resamples: int = 1000,
+    level: float = 0.9,
+) -> dict[str, float]:
+    """How sure the ranking agreement is, given few runs (a percentile bootstrap): the runs of
+    every optimizer on each side are resampled with replacement and the Kendall τ between the
+    sides' mean finals recomputed.
+
+    Returns:
+        {"low", "high"}: the `level` interval of τ over the resamples where it is defined (NaN
+        when none is: a side ties every optimizer); "positive": the share of all resamples
+        with τ > 0.
+    """
+    taus = np.empty(resamples)
+    runs = {side: [np.asarray(finals[side][n], dtype=float) for n in names] for side in finals}
+    for b in range(resamples):
+        means = {
+            side: [float(np.nanmean(r[rng.integers(0, len(r), len(r))])) for r in rs]
+            for side, rs in runs.items()
+        }
+        taus[b] = ranking.kendall_tau(means["surrogate"], means["true"])
+    finite = taus[np.isfinite(taus)]
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail]) if len(finite) else (np.nan, np.nan)
+    return {
+        "low": float(low),
+        "high": float(high),
+        "positive": float(np.mean(finite > 0) * len(finite) / resamples),
+    }
+
+
 class FixedCharge:
     """`benchmark` with every full training charged `seconds` (per epoch: seconds / T), whatever
     it records or predicts; everything else is the benchmark's. Asking the cost trains nothing
@@ -114,6 +149,7 @@ class TrueResult(StudyResult):
         seconds_per_run: {side: mean wall seconds of one run}.
         trained: trainings the true side ran now (the rest came from the ledger).
         fit_cells: table cells the surrogates were fitted on (None: every cell).
+        tau_interval: `ranking_interval` of `ranking_tau` (bootstrap over the runs).
     """
 
     budget_s: float
@@ -123,6 +159,7 @@ class TrueResult(StudyResult):
     seconds_per_run: dict[str, float]
     trained: int
     fit_cells: int | None = None
+    tau_interval: dict[str, float] = dataclasses.field(default_factory=dict)
 
     headline = "nb301_true_anytime"
 
@@ -250,6 +287,7 @@ def surrogate_vs_true(
         seconds_per_run={k: float(np.mean(v)) for k, v in clock.items()},
         trained=trained,
         fit_cells=None if cells is None else len(cells),
+        tau_interval=ranking_interval(finals, list(optimizers), np.random.default_rng([seed, 2])),
     )
     _report(result, trajs, list(optimizers), metric)
     return result
@@ -299,11 +337,13 @@ def _report(
         for n in names
     ]
     report.table(rows)
+    iv = r.tau_interval
     report.text(
         f"Kendall τ between the two rankings of the optimizers: **{r.ranking_tau:.3f}** "
-        f"({len(names)} optimizers). One run takes {r.seconds_per_run['surrogate']:.2f} s on the "
-        f"surrogate and {r.seconds_per_run['true']:.1f} s with real training "
-        f"({r.trained} trainings now; the rest came from the ledger)."
+        f"({len(names)} optimizers; {iv['low']:.2f} to {iv['high']:.2f} in 90 % of bootstrap "
+        f"resamples of the runs, τ > 0 in {100 * iv['positive']:.0f} %). One run takes "
+        f"{r.seconds_per_run['surrogate']:.2f} s on the surrogate and "
+        f"{r.seconds_per_run['true']:.1f} s with real training ({r.trained} trainings now; the rest came from the ledger)."
     )
     if r.fit_cells is not None:
         report.text(

@@ -460,5 +460,10 @@ def nb301_true_cmd(
         charge_s=float(np.median(times)) if charge == "evals" else None,
         on_step=lambda what: console.print(f"· {what}", highlight=False),
     )
-    console.print(f"ranking agreement (Kendall τ): {r.ranking_tau:.3f}", highlight=False)
+    lo, hi = r.tau_interval["low"], r.tau_interval["high"]
+    console.print(
+        f"ranking agreement (Kendall τ): {r.ranking_tau:.3f} (90 % bootstrap over runs: "
+        f"{lo:.2f} to {hi:.2f})",
+        highlight=False,
+    )
     _done(path)

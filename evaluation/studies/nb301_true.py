@@ -343,7 +343,8 @@ def _report(
         f"({len(names)} optimizers; {iv['low']:.2f} to {iv['high']:.2f} in 90 % of bootstrap "
         f"resamples of the runs, τ > 0 in {100 * iv['positive']:.0f} %). One run takes "
         f"{r.seconds_per_run['surrogate']:.2f} s on the surrogate and "
-        f"{r.seconds_per_run['true']:.1f} s with real training ({r.trained} trainings now; the rest came from the ledger)."
+        f"{r.seconds_per_run['true']:.1f} s with real training ({r.trained} trainings now; "
+        "the rest came from the ledger)."
     )
     if r.fit_cells is not None:
         report.text(

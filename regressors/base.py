@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -68,6 +70,10 @@ class BaseRegressor(ABC):
     calibration_folds: ClassVar[int] = 5
     #: The feature set `Surrogate` uses when none is given (graph networks need ``"graph"``).
     default_features: ClassVar[str] = "full"
+    #: `predict` may run on several threads at once and releases the GIL while it works: a
+    #: caller may then predict row blocks on threads (`in_row_blocks`; `Surrogate` featurises
+    #: each block on its thread too). False for the torch models (one process-wide thread pool).
+    parallel_predict: ClassVar[bool] = False
 
     # ---- sklearn-style parameters -------------------------------------------------------------
 
@@ -175,6 +181,31 @@ def prediction_threads(rows: int) -> int:
     return max(1, min(usable_cpus(), rows // ROWS_PER_THREAD))
 
 
+_T = TypeVar("_T")
+_IN_BLOCK = threading.local()  # ``inside`` is True on a thread while it predicts one block
+
+
+def in_row_blocks(rows: int, predict: Callable[[slice], _T]) -> list[_T]:
+    """``predict(block)`` for consecutive row blocks covering ``range(rows)``, in order: one
+    block per `prediction_threads`, each on its own Python thread (the libraries release the
+    GIL while they predict; no OpenMP pool is started, so a forked worker can still predict).
+
+    Called again from inside a block (a regressor's own split, under a caller that split the
+    batch already), it predicts all its rows as one block on the calling thread.
+    """
+    threads = 1 if getattr(_IN_BLOCK, "inside", False) else prediction_threads(rows)
+    if threads == 1:
+        return [predict(slice(0, rows))]
+    cut = np.linspace(0, rows, threads + 1).astype(int)
+
+    def block(k: int) -> _T:
+        _IN_BLOCK.inside = True  # the pool's threads end with this call
+        return predict(slice(cut[k], cut[k + 1]))
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(block, range(threads)))
+
+
 def bootstrap_members(n: int, n_members: int, seed: int) -> list[tuple[int, np.ndarray]]:
     """Per member: (seed, bootstrap row indices of length n), all drawn from one seed."""
     rng = np.random.default_rng(seed)
@@ -196,12 +227,11 @@ class BaggedTrees(BaseRegressor):
 
     Members train on one Python thread per usable CPU (`usable_cpus`; each fit single-threaded,
     so the boosters are those of a serial fit). A large batch is split into row blocks
-    predicted on `prediction_threads` Python threads
-    (the libraries release the GIL while they predict); no OpenMP pool is started, so a forked
-    worker process can still predict.
+    predicted on threads (`in_row_blocks`).
     """
 
     _member_suffix: ClassVar[str]
+    parallel_predict = True
     #: set by every subclass's `__init__`
     n_members: int
     random_state: int | np.random.Generator | None
@@ -235,16 +265,7 @@ class BaggedTrees(BaseRegressor):
         return np.stack([self._member_predict(b, X) for b in self.boosters_]).astype(np.float64)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        threads = prediction_threads(len(X))
-        if threads == 1:
-            preds = self._predict_block(X)
-        else:
-            cut = np.linspace(0, len(X), threads + 1).astype(int)
-            with ThreadPoolExecutor(threads) as pool:
-                blocks = pool.map(
-                    lambda k: self._predict_block(X[cut[k] : cut[k + 1]]), range(threads)
-                )
-                preds = np.concatenate(list(blocks), axis=1)
+        preds = np.concatenate(in_row_blocks(len(X), lambda s: self._predict_block(X[s])), axis=1)
         return preds.mean(0), preds.std(0, ddof=1) if len(preds) > 1 else np.zeros(len(X))
 
     def _save(self, directory: Path) -> list[str]:

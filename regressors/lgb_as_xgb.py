@@ -12,6 +12,12 @@ LightGBM's predictor walks 60-90 ns per tree per row here; XGBoost's walks the s
 * XGBoost takes a node's right child to be its left child + 1, so the nodes are renumbered
   (LightGBM internal node ``i``'s children become nodes ``2i + 1`` and ``2i + 2``).
 
+A copy may read fewer columns: ``to_xgboost(booster, columns)`` expects the rows
+``X[:, columns]``, ``columns`` holding at least the features its trees split on
+(`split_columns`). A row's values are taken from its columns once per call (XGBoost copies each
+row before walking the trees), so leaving out columns no tree reads saves that work; the trees and
+leaves are the same.
+
 What differs is arithmetic only: XGBoost keeps leaf values and their sum in float32. The mean
 leaf value of the first tree (which carries LightGBM's starting average) is taken out of the
 trees and added back in float64 (`FastBooster.offset`), so the running float32 sum stays small:
@@ -82,8 +88,9 @@ def _joined(trees: list[dict[str, str]], key: str, dtype: type) -> np.ndarray:
     return np.array(" ".join(t[key] for t in trees if key in t).split(), dtype=dtype)
 
 
-def _trees(trees: list[dict[str, str]], offset: float) -> list[dict[str, list]]:
-    """Every LightGBM tree as xgboost's JSON arrays (first tree's leaf values less `offset`)."""
+def _trees(trees: list[dict[str, str]], offset: float, column: np.ndarray) -> list[dict[str, list]]:
+    """Every LightGBM tree as xgboost's JSON arrays (first tree's leaf values less `offset`;
+    feature ``f`` read from column ``column[f]``)."""
     n_leaves = np.array([int(t["num_leaves"]) for t in trees], np.int64)
     n_inner = n_leaves - 1
     leaf_value = _joined(trees, "leaf_value", np.float64)
@@ -95,7 +102,7 @@ def _trees(trees: list[dict[str, str]], offset: float) -> list[dict[str, list]]:
     if (missing == 1).any():
         raise NotConvertible("zero_as_missing split")
     threshold = _joined(trees, "threshold", np.float64)
-    feature = _joined(trees, "split_feature", np.int64)
+    feature = column[_joined(trees, "split_feature", np.int64)]
     left, right = _joined(trees, "left_child", np.int64), _joined(trees, "right_child", np.int64)
     # per inner node: its slot within its tree; per tree: where its inner nodes / leaves /
     # new nodes start in the concatenated arrays
@@ -154,11 +161,23 @@ def _skeleton(n_features: int) -> str:
     return bytes(booster.save_raw("json")).decode()
 
 
-def to_xgboost(lgb_booster: Any) -> FastBooster:
+def split_columns(lgb_boosters: list[Any]) -> np.ndarray:
+    """The features some tree of `lgb_boosters` splits on, in ascending order."""
+    used = sum(np.asarray(b.feature_importance("split")) > 0 for b in lgb_boosters)
+    return np.flatnonzero(used)
+
+
+def to_xgboost(lgb_booster: Any, columns: np.ndarray | None = None) -> FastBooster:
     """The XGBoost copy of a fitted LightGBM regression booster (see the module docstring).
+
+    Args:
+        lgb_booster: the booster.
+        columns: the copy predicts rows ``X[:, columns]`` (ascending feature indices, holding
+            every feature a tree splits on); None: all features, rows ``X``.
 
     Raises:
         NotConvertible: the booster holds a split or an output this cannot copy exactly.
+        ValueError: `columns` leaves out a feature a tree splits on.
     """
     import xgboost as xgb
 
@@ -171,12 +190,20 @@ def to_xgboost(lgb_booster: Any) -> FastBooster:
         raise NotConvertible("linear trees")
     if not trees:
         raise NotConvertible("no trees")
+    n_features = int(header["max_feature_idx"]) + 1
+    if columns is None:
+        columns = np.arange(n_features)
+    missing = np.setdiff1d(split_columns([lgb_booster]), columns)
+    if len(missing):
+        raise ValueError(f"columns leave out features {missing.tolist()} that trees split on")
+    column = np.full(n_features, -1, np.int64)  # feature -> its column in the copy's rows
+    column[columns] = np.arange(len(columns))
     offset = float(_floats(trees[0]["leaf_value"]).mean())
-    model = json.loads(_skeleton(int(header["max_feature_idx"]) + 1))
+    model = json.loads(_skeleton(max(len(columns), 1)))
     gbtree = model["learner"]["gradient_booster"]["model"]
     proto = gbtree["trees"][0]
     out = []
-    for i, arrays in enumerate(_trees(trees, offset)):
+    for i, arrays in enumerate(_trees(trees, offset, column)):
         n = len(arrays["left_children"])
         zeros = [0.0] * n
         out.append(

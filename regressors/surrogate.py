@@ -53,7 +53,7 @@ from surrogate_nb.errors import (
     SurrogateNBError,
     UnknownKeyError,
 )
-from surrogate_nb.regressors.base import BaseRegressor
+from surrogate_nb.regressors.base import BaseRegressor, in_row_blocks
 from surrogate_nb.regressors.ensemble import DeepEnsembleRegressor
 from surrogate_nb.regressors.features import check_features, feature_names, featurize
 from surrogate_nb.regressors.graph import GINRegressor
@@ -391,23 +391,38 @@ class Surrogate:
         self._check_fitted()
         space = self.space
         if not space.enumerable:  # no memo of a space too large to list: predict directly
-            mt, st = self.regressor_.predict(self._X(self._indices(archs)))
-            return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
+            mt, st = self._regress(self._indices(archs))
+            return mt, st * self.std_scale_
         memo = self.__dict__.get("_memo")
         if (memo is None or memo[0] is not self.regressor_) and not memoise:
-            mt, st = self.regressor_.predict(self._X(self._indices(archs)))
-            return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
+            mt, st = self._regress(self._indices(archs))
+            return mt, st * self.std_scale_
         if (memo is None or memo[0] is not self.regressor_) and (space.cardinality > _MEMO_AT_ONCE):
             calls = self.__dict__.get("_direct_calls", 0)
             idx = self._indices(archs)
             if calls < _DIRECT_CALLS or len(idx) > _DIRECT_MAX:
                 self._direct_calls = calls + (len(idx) <= _DIRECT_MAX)
-                mt, st = self.regressor_.predict(self._X(idx))
-                return np.asarray(mt, np.float64), np.asarray(st, np.float64) * self.std_scale_
+                mt, st = self._regress(idx)
+                return mt, st * self.std_scale_
         if memo is None or memo[0] is not self.regressor_:  # first call, or refitted / loaded
             memo = self._build_memo()
         idx = self._indices(archs)
         return memo[1][idx], memo[2][idx] * self.std_scale_
+
+    def _regress(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The regressor's (mean, std) of cells `idx`: transformed target, std not calibrated.
+
+        A regressor that predicts on threads (`BaseRegressor.parallel_predict`) gets a large
+        batch in row blocks (`in_row_blocks`), each block featurised on its own thread, so
+        featurising overlaps prediction instead of preceding it on one core.
+        """
+        reg = self.regressor_
+        if reg.parallel_predict:
+            blocks = in_row_blocks(len(idx), lambda rows: reg.predict(self._X(idx[rows])))
+            mt, st = (np.concatenate(parts) for parts in zip(*blocks))
+        else:
+            mt, st = reg.predict(self._X(idx))
+        return np.asarray(mt, np.float64), np.asarray(st, np.float64)
 
     def _build_memo(self) -> tuple[BaseRegressor, np.ndarray, np.ndarray]:
         size = len(self.space)
@@ -415,7 +430,7 @@ class Surrogate:
         st = np.empty(size, np.float64)
         for lo in range(0, size, _MEMO_CHUNK):
             part = np.arange(lo, min(size, lo + _MEMO_CHUNK))
-            mt[part], st[part] = self.regressor_.predict(self._X(part))
+            mt[part], st[part] = self._regress(part)
         self._memo = (self.regressor_, mt, st)
         return self._memo
 

@@ -1,13 +1,17 @@
 """Batched prediction: threaded row blocks give the single-thread answer; a one-off prediction
-builds no memo; the thread count follows the batch size."""
+builds no memo; the thread count follows the batch size; a surrogate featurises each block on
+its thread."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
 
 from surrogate_nb.regressors import LGBRegressor, Surrogate, XGBRegressor
 from surrogate_nb.regressors import base as base_mod
+from surrogate_nb.regressors import surrogate as surrogate_mod
 
 
 def test_prediction_threads_follow_rows(monkeypatch):
@@ -61,3 +65,46 @@ def test_one_off_prediction_builds_no_memo():
     # the memo's 15,625 rows go through the members' XGBoost copies (float32 sums)
     np.testing.assert_allclose(once[0], memo[0], rtol=1e-7)
     np.testing.assert_allclose(once[1], memo[1], rtol=1e-4)
+
+
+def test_row_blocks_cover_the_rows_in_order_on_threads(monkeypatch):
+    monkeypatch.setattr(base_mod, "ROWS_PER_THREAD", 10)
+    monkeypatch.setattr(base_mod, "usable_cpus", lambda: 3)
+    seen = []
+
+    def block(rows: slice) -> tuple[slice, bool]:
+        seen.append(threading.current_thread() is threading.main_thread())
+        # a call from inside a block predicts its rows as one block, on this thread
+        inner = base_mod.in_row_blocks(rows.stop - rows.start, lambda r: r)
+        return rows, inner == [slice(0, rows.stop - rows.start)]
+
+    out = base_mod.in_row_blocks(35, block)
+    assert [r for r, _ in out] == [slice(0, 11), slice(11, 23), slice(23, 35)]
+    assert all(nested_whole for _, nested_whole in out)
+    assert seen == [False, False, False]  # every block on a pool thread
+    assert base_mod.in_row_blocks(19, lambda r: r) == [slice(0, 19)]  # under 2 blocks: inline
+
+
+def test_surrogate_featurises_each_block_on_its_thread(monkeypatch):
+    idx = np.arange(0, 15625, 37)
+    y = np.cos(idx / 700.0) * 4 + 85
+    s = Surrogate(XGBRegressor(n_members=3, n_estimators=20), calibrate=False)
+    s.fit(idx, y, rng=np.random.default_rng(0))
+    cells = np.arange(3, 15625, 61)
+    whole = s.regressor_._predict_block(s._X(cells))  # one block, one thread
+    featurised = []
+    featurize = surrogate_mod.featurize
+
+    def spy(archs, features, space):
+        featurised.append((len(np.atleast_1d(archs)), threading.current_thread().name))
+        return featurize(archs, features, space)
+
+    monkeypatch.setattr(surrogate_mod, "featurize", spy)
+    monkeypatch.setattr(base_mod, "ROWS_PER_THREAD", 50)
+    monkeypatch.setattr(base_mod, "usable_cpus", lambda: 2)
+    s.predict(cells, memoise=False)
+    assert sorted(n for n, _ in featurised) == [128, 129]  # 257 cells: two blocks
+    assert all(name != threading.main_thread().name for _, name in featurised)
+    mt, st = s._regress(cells)
+    np.testing.assert_array_equal(mt, whole.mean(0))
+    np.testing.assert_array_equal(st, whole.std(0, ddof=1))

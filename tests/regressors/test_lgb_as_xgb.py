@@ -1,5 +1,6 @@
 """LightGBM boosters copied into XGBoost (`regressors.lgb_as_xgb`): the same split decisions,
-the same predictions to float32 precision, refusals where a copy would not be exact."""
+the same predictions to float32 precision, refusals where a copy would not be exact; copies that
+read only the columns the trees split on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 
 from surrogate_nb.regressors import LGBRegressor
 from surrogate_nb.regressors import lgb as lgb_mod
-from surrogate_nb.regressors.lgb_as_xgb import NotConvertible, split_conditions, to_xgboost
+from surrogate_nb.regressors.lgb_as_xgb import (
+    NotConvertible,
+    split_columns,
+    split_conditions,
+    to_xgboost,
+)
 
 
 def test_split_conditions_decide_as_lightgbm():
@@ -92,10 +98,47 @@ def test_regressor_takes_the_copies_for_large_blocks_only():
     small = model._predict_block(big[:100])
     assert model._fast is None  # a small block: LightGBM's predictor, no copies made
     fast = model._predict_block(big)
-    assert model._fast is not None and all(f is not None for f in model._fast)
+    assert model._fast is not None and all(f is not None for f in model._fast.members)
     own = np.stack([b.predict(big, num_threads=1) for b in model.boosters_])
     np.testing.assert_array_equal(small, own[:, :100])
     np.testing.assert_allclose(fast, own, rtol=1e-6)
     assert not np.array_equal(fast, own)  # the copies' path was taken (float32 sums)
     model.fit(X, y + 1)
     assert model._fast is None  # a refit drops the copies of the old members
+
+
+def test_copies_read_only_the_columns_trees_split_on():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 6)).astype(np.float32)
+    X[:, [1, 4]] = 0.0  # constant: no tree splits on them
+    y = X[:, 0] * 2 - X[:, 3] + X[:, 5] ** 2 + X[:, 2]
+    a, b = _booster(X, y, seed=1), _booster(X, y, seed=2, feature_fraction=0.5)
+    columns = split_columns([a, b])
+    np.testing.assert_array_equal(columns, [0, 2, 3, 5])
+    test = rng.normal(size=(2000, 6)).astype(np.float32)
+    for booster in (a, b):
+        narrow = to_xgboost(booster, columns).predict(test[:, columns])
+        np.testing.assert_array_equal(narrow, to_xgboost(booster).predict(test))
+    with pytest.raises(ValueError, match=r"leave out features \[5\]"):
+        to_xgboost(a, np.array([0, 2, 3]))
+
+
+@pytest.mark.parametrize(
+    ("constant", "columns"),
+    [([], None), ([4], None), ([1, 4], [0, 2, 3, 5])],  # 6, 5 (> 3/4) and 4 of 6 columns split on
+)
+def test_regressor_copies_read_the_split_columns_where_those_are_few(constant, columns):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(400, 6)).astype(np.float32)
+    X[:, constant] = 1.0
+    y = X[:, 0] - X[:, 2] * X[:, 3] + X[:, 5]
+    model = LGBRegressor(n_members=3, n_estimators=40).fit(X, y)
+    big = rng.normal(size=(lgb_mod.FAST_ROWS, 6)).astype(np.float32)
+    fast = model._predict_block(big)
+    assert lgb_mod.NARROW_AT_MOST == 0.75
+    if columns is None:
+        assert model._fast.columns is None  # rows passed as they are
+    else:
+        np.testing.assert_array_equal(model._fast.columns, columns)
+    wide = np.stack([to_xgboost(b).predict(big) for b in model.boosters_])
+    np.testing.assert_array_equal(fast, wide)

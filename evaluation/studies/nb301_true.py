@@ -146,7 +146,10 @@ class TrueResult(StudyResult):
         finals: {side: {optimizer: final incumbent value per run}}.
         ranking_tau: Kendall τ between the sides' rankings of the optimizers (by mean final;
             NaN when one side ties every optimizer).
-        seconds_per_run: {side: mean wall seconds of one run}.
+        seconds_per_run: {side: mean wall seconds of one run} (a true run replayed from the
+            ledger takes seconds: see `recorded_s_per_true_run`).
+        recorded_s: {optimizer: per true run, the recorded training seconds of the distinct
+            cells it evaluated} (what a run costs when it trains every cell itself).
         trained: trainings the true side ran now (the rest came from the ledger).
         fit_cells: table cells the surrogates were fitted on (None: every cell).
         tau_interval: `ranking_interval` of `ranking_tau` (bootstrap over the runs).
@@ -160,6 +163,13 @@ class TrueResult(StudyResult):
     trained: int
     fit_cells: int | None = None
     tau_interval: dict[str, float] = dataclasses.field(default_factory=dict)
+    recorded_s: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def recorded_s_per_true_run(self) -> float:
+        """Mean of `recorded_s` over every true run."""
+        runs = [s for per in self.recorded_s.values() for s in per]
+        return float(np.mean(runs)) if runs else math.nan
 
     headline = "nb301_true_anytime"
 
@@ -237,6 +247,7 @@ def surrogate_vs_true(
         draws = True
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
     clock: dict[str, list[float]] = {"surrogate": [], "true": []}
+    recorded: dict[str, list[float]] = {}  # per true run: recorded training s of its cells
     first = TrainingBenchmark(plan, f"{optimizers[0]}-true")  # loads the setting once
     true_benches = {
         n: TrainingBenchmark(plan, f"{n}-true", data=first.data) for n in optimizers[1:]
@@ -259,6 +270,9 @@ def surrogate_vs_true(
         )
         clock[side].append(time.perf_counter() - t0)
         trajs[side].setdefault(name, []).append(traj)
+        if side == "true":
+            costs = (true_benches[name].cost(int(i), dataset) for i in set(traj.arch_index))
+            recorded.setdefault(name, []).append(sum(c["train_time_s"] for c in costs))
 
     for name in optimizers:
         for r in range(runs_surrogate):
@@ -286,6 +300,7 @@ def surrogate_vs_true(
         ranking_tau=float(tau),
         seconds_per_run={k: float(np.mean(v)) for k, v in clock.items()},
         trained=trained,
+        recorded_s=recorded,
         fit_cells=None if cells is None else len(cells),
         tau_interval=ranking_interval(finals, list(optimizers), np.random.default_rng([seed, 2])),
     )
@@ -344,7 +359,10 @@ def _report(
         f"resamples of the runs, τ > 0 in {100 * iv['positive']:.0f} %). One run takes "
         f"{r.seconds_per_run['surrogate']:.2f} s on the surrogate and "
         f"{r.seconds_per_run['true']:.1f} s with real training ({r.trained} trainings now; "
-        "the rest came from the ledger)."
+        "the rest came from the ledger); the trainings of one true run took "
+        f"{r.recorded_s_per_true_run:.0f} s as recorded (the distinct cells it evaluated, each "
+        f"trained once; {r.recorded_s_per_true_run / r.seconds_per_run['surrogate']:,.0f}x a "
+        "surrogate run)."
     )
     if r.fit_cells is not None:
         report.text(

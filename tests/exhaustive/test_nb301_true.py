@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from surrogate_nb.evaluation.studies.nb301_true import plan_of_table, surrogate_vs_true
 from surrogate_nb.exhaustive import BuildPlan, Ledger, TrainConfig, run_build
@@ -51,9 +52,24 @@ def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
     assert np.isnan(r.ranking_tau) or -1.0 <= r.ranking_tau <= 1.0  # NaN: one side all tied
     assert (tmp_path / "r" / "nb301_true_anytime.png").exists()
     with Ledger(plan.ledger_path) as ledger:
-        assert {"random_search-true", "rea-true"} <= set(ledger.sources())
+        sources = ledger.sources()
+        assert {"random_search-true", "rea-true"} <= set(sources)
+        # one true run per optimizer: it trained the cells recorded with its source; it
+        # evaluated those that fitted its budget
+        spent = {
+            name: sum(
+                rec["train_time_s"]
+                for i in sources[f"{name}-true"]
+                for rec in ledger.cell_results(i, plan.dataset, plan.config.hp)
+            )
+            for name in ("random_search", "rea")
+        }
+    assert all(0 < r.recorded_s[n][0] <= spent[n] + 1e-9 for n in spent)
+    runs = [s[0] for s in r.recorded_s.values()]
+    assert r.recorded_s_per_true_run == pytest.approx(np.mean(runs))
     again = surrogate_vs_true(table, plan, metric, tmp_path / "r2", **kw)
     assert again.trained == 0 and again.finals["true"] == r.finals["true"]
+    assert again.recorded_s == r.recorded_s
 
 
 def test_multi_fidelity_optimizers_run_on_both_sides_with_a_curve_surrogate(tmp_path, toy_dir):

@@ -70,11 +70,12 @@ def metric_unit(metric: str) -> str:
 
 
 def usable_sizes(sizes: Sequence[int], available: int) -> list[int]:
-    """The requested training sizes that fit in `available` cells (else all `available`)."""
-    out = sorted({int(n) for n in sizes if 2 <= int(n) <= available})
-    if not out and available >= 2:
-        out = [available]
-    return out
+    """The requested training sizes that fit in `available` cells, ending with `available`
+    itself where a larger size was asked (a size curve reaches the largest training set)."""
+    out = {int(n) for n in sizes if 2 <= int(n) <= available}
+    if available >= 2 and (not out or any(int(n) > available for n in sizes)):
+        out.add(available)
+    return sorted(out)
 
 
 @dataclass(frozen=True)

@@ -364,6 +364,12 @@ def _report(
         f"trained once; {r.recorded_s_per_true_run / r.seconds_per_run['surrogate']:,.0f}x a "
         "surrogate run)."
     )
+    report.text(
+        "Compare the rankings, not the levels: the true side reports the incumbent's one "
+        "training run, the value that selected it among the run's noisy evaluations (so biased "
+        "upwards by the seed noise), the surrogate side its predicted mean over seeds (the runs "
+        "search on noisy draws)."
+    )
     if r.fit_cells is not None:
         report.text(
             f"The surrogates were fitted on the table's {r.fit_cells} cells proposed by sources "

@@ -40,8 +40,9 @@ def build_command(
     preset: str = typer.Option(
         None,
         help="Training protocol: nb201 (default), nb301 (NB301's DARTS training: GPU, ~9 days "
-        "per cell on one CPU thread), darts-cpu (low-fidelity DARTS on Fashion-MNIST: ~10 s "
-        "per trial on one thread here). Options below override its fields.",
+        "per cell on one CPU thread), darts-cpu (low-fidelity DARTS on Fashion-MNIST: ~4 s "
+        "per trial on an idle thread here, 10-30 s on a busy one). Options below override its "
+        "fields.",
     ),
     sample: str = typer.Option(
         None,

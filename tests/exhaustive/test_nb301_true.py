@@ -50,6 +50,8 @@ def test_both_sides_run_and_the_true_side_replays(tmp_path, toy_dir):
     assert len(r.finals["surrogate"]["rea"]) == 2 and len(r.finals["true"]["rea"]) == 1
     assert r.trained >= 1 and r.seconds_per_run["true"] > 0
     assert np.isnan(r.ranking_tau) or -1.0 <= r.ranking_tau <= 1.0  # NaN: one side all tied
+    assert {n: len(v) for n, v in r.surrogate_means.items()} == {"random_search": 2, "rea": 2}
+    assert np.isnan(r.ranking_tau_means) or -1.0 <= r.ranking_tau_means <= 1.0
     assert (tmp_path / "r" / "nb301_true_anytime.png").exists()
     with Ledger(plan.ledger_path) as ledger:
         sources = ledger.sources()

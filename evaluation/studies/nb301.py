@@ -23,6 +23,7 @@ goal for the best model is a held-out τ within 0.1 of it.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,12 @@ def noise_comparison(
     }
 
 
+def stream(base: int, *keys: str | int) -> np.random.Generator:
+    """The random stream of one fit, named by `keys` (part, model, size or source): a model's
+    numbers do not depend on which other models and parts ran, or in which order."""
+    return np.random.default_rng([base, *(zlib.crc32(str(k).encode()) for k in keys)])
+
+
 def by_optimizer(sources: Mapping[str, Any]) -> dict[str, list[int]]:
     """The manifest's cell lists per source, grouped by optimizer: ``<name>-true`` (cells of
     `nb301-true`'s real-training runs) joins ``<name>``; counts (an enumerable space) are
@@ -206,16 +213,21 @@ def nb301_study(
     seed_tau = ranking.seed_agreement(Y, benchmark.seeds(dataset, hp)).seed_to_seed_kendall_tau
     test, rest = draw_nested(len(idx), max(5, len(idx) // 10), rng)
     train = rest[: len(rest) - len(rest) // 9]  # 0.8 / 0.1 (valid, unused) / 0.1
+    base = int(rng.integers(2**62))  # every fit draws from its own stream of this
 
     split_rows, size_rows, source_rows = [], [], []
     for label, proto in surrogates.items():
         if "split" in run:
             step(f"{label}: random split ({len(train)} training cells)")
-            mean, std = fit_predict(proto, idx[train], y[train], idx[test], rng)
+            mean, std = fit_predict(
+                proto, idx[train], y[train], idx[test], stream(base, "split", label)
+            )
             split_rows.append({"model": label, **score(y[test], mean, std)})
         for n in usable_sizes(sizes, len(train)) if "sizes" in run else []:
             step(f"{label}: {n} training cells")
-            m, s = fit_predict(proto, idx[train[:n]], y[train[:n]], idx[test], rng)
+            m, s = fit_predict(
+                proto, idx[train[:n]], y[train[:n]], idx[test], stream(base, "sizes", label, n)
+            )
             size_rows.append({"model": label, "n_train": n, **score(y[test], m, s)})
 
     sources = by_optimizer(benchmark.manifest.get("sources") or {}) if "sources" in run else {}
@@ -223,7 +235,9 @@ def nb301_study(
     for name, mask in regions.items():
         for label, proto in surrogates.items():
             step(f"{label}: leave out {name} ({int(mask.sum())} cells)")
-            m, s = fit_predict(proto, idx[~mask], y[~mask], idx[mask], rng)
+            m, s = fit_predict(
+                proto, idx[~mask], y[~mask], idx[mask], stream(base, "sources", label, name)
+            )
             source_rows.append(
                 {"model": label, "left out": name, "cells": int(mask.sum()), **score(y[mask], m, s)}
             )
@@ -231,7 +245,7 @@ def nb301_study(
     noise: dict[str, Any] = {}
     if "noise" in run:
         step("noise: surrogate vs one seed on the noise subset")
-        noise = noise_comparison(next(iter(surrogates.values())), idx, y, Y, rng)
+        noise = noise_comparison(next(iter(surrogates.values())), idx, y, Y, stream(base, "noise"))
 
     runtime: dict[str, Any] = {}
     t_idx, t = benchmark.to_xy(dataset, "train_time_s", hp=hp)
@@ -243,7 +257,7 @@ def nb301_study(
             t_idx[~held_out],
             t[~held_out],
             t_idx[held_out],
-            rng,
+            stream(base, "runtime"),
         )
         runtime = {"cells": int(held_out.sum()), **score(t[held_out], m, s)}
 

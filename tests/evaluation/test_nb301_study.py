@@ -99,6 +99,37 @@ def test_parts_run_only_the_chosen_ones_on_the_same_split(tmp_path):
         )
 
 
+def test_a_models_numbers_do_not_depend_on_what_else_ran(tmp_path):
+    """Each fit draws from its own stream (part, model, size or source): another model before
+    it, or more parts, leave its rows as they are."""
+    b = darts_table(tmp_path / "t", seed_noise=1.0)
+    rng = np.random.default_rng
+    other = Surrogate(LGBRegressor(n_estimators=40, n_members=3), calibrate=False, space="darts")
+    alone = nb301_study(
+        b,
+        "fm",
+        "x-valid_acc",
+        tmp_path / "a",
+        surrogates={"lgb": LGB},
+        sizes=(30,),
+        rng=rng(0),
+        parts=["split", "sources"],
+    )
+    both = nb301_study(
+        b,
+        "fm",
+        "x-valid_acc",
+        tmp_path / "b",
+        surrogates={"other": other, "lgb": LGB},
+        sizes=(30, 100),
+        rng=rng(0),
+    )
+    mine = [row for row in both.split_rows + both.source_rows if row["model"] == "lgb"]
+    assert mine == alone.split_rows + alone.source_rows
+    theirs = [row for row in both.split_rows if row["model"] == "other"]
+    assert theirs != alone.split_rows  # the check can fail: another model scores otherwise
+
+
 def test_study_writes_every_part(tmp_path):
     b = darts_table(tmp_path / "t", seed_noise=1.0)
     r = nb301_study(

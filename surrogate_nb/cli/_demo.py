@@ -130,8 +130,8 @@ def demo_cmd(
 ) -> None:
     """Run the end-to-end demo and write OUT/report.md (headline plot first).
 
-    Costs about 3 CPU-minutes over two cores: 1 min 49 s measured on
-    an idle 2-core CPU, 11 min on a shared one at load 11.
+    Costs about 1.5 CPU-minutes over two cores: 52 s measured on an
+    idle 2-core CPU, several minutes on a shared, loaded one.
     Progress goes to stderr: bars on a terminal, else plain lines
     (one per step, and one at least every 30 s while a step runs).
     """

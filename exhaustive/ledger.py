@@ -94,8 +94,14 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.stale_after_s = float(stale_after_s)
         self.owner = owner_id()
-        self._db = self._connect()
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = self._connect()
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:  # not SQLite, or a damaged header or schema
+            raise BuildError(
+                f"ledger {self.path} is damaged or not a build ledger ({e}); restore it (e.g. "
+                "from git) or move it aside to start the build afresh"
+            ) from None
         self._hb_stop: threading.Event | None = None
 
     def _connect(self) -> sqlite3.Connection:

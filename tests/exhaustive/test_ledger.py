@@ -60,3 +60,11 @@ def test_meta_roundtrip(tmp_path):
         with pytest.raises(ValueError):
             led.complete([(K1, {"bad": float("nan")})])
     json.dumps({})
+
+
+def test_a_damaged_ledger_is_one_clear_error_and_stays_as_it_was(tmp_path):
+    path = tmp_path / "l.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(BuildError, match=r"l\.sqlite is damaged or not a build ledger"):
+        Ledger(path)
+    assert path.read_bytes() == b"not a database at all" * 100  # nothing overwritten

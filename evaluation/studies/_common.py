@@ -69,6 +69,20 @@ def metric_unit(metric: str) -> str:
     return f"{metric} units"
 
 
+#: Suffix of the sources of `nb301-true`'s real-training runs: ``<optimizer>-true``.
+TRUE_SUFFIX = "-true"
+
+
+def recorded_sources(sources: Any) -> dict[str, list[int]]:
+    """A manifest's ``sources`` as {source: its cells}; sources recorded as a count (an
+    enumerable space) and a missing or malformed entry give nothing."""
+    if not isinstance(sources, Mapping):
+        return {}
+    return {
+        name: [int(c) for c in cells] for name, cells in sources.items() if isinstance(cells, list)
+    }
+
+
 def usable_sizes(sizes: Sequence[int], available: int) -> list[int]:
     """The requested training sizes that fit in `available` cells, ending with `available`
     itself where a larger size was asked (a size curve reaches the largest training set)."""

@@ -35,9 +35,11 @@ from surrogate_nb import ranking
 from surrogate_nb.errors import SurrogateNBError, UnknownKeyError
 from surrogate_nb.evaluation.report import PALETTE, Report
 from surrogate_nb.evaluation.studies._common import (
+    TRUE_SUFFIX,
     StudyResult,
     fit_predict,
     metric_unit,
+    recorded_sources,
     score,
     seed_matrix,
     table_facts,
@@ -151,9 +153,8 @@ def by_optimizer(sources: Mapping[str, Any]) -> dict[str, list[int]]:
     `nb301-true`'s real-training runs) joins ``<name>``; counts (an enumerable space) are
     dropped."""
     out: dict[str, set[int]] = {}
-    for name, cells in sources.items():
-        if isinstance(cells, list):
-            out.setdefault(name.removesuffix("-true"), set()).update(int(c) for c in cells)
+    for name, cells in recorded_sources(sources).items():
+        out.setdefault(name.removesuffix(TRUE_SUFFIX), set()).update(cells)
     return {name: sorted(cells) for name, cells in out.items()}
 
 

@@ -29,7 +29,12 @@ from surrogate_nb import ranking
 from surrogate_nb.errors import BuildError, SurrogateNBError
 from surrogate_nb.evaluation.optimizers import OPTIMIZERS, Trajectory, make_optimizer
 from surrogate_nb.evaluation.report import PALETTE, Report, mean_band
-from surrogate_nb.evaluation.studies._common import StudyResult, table_facts
+from surrogate_nb.evaluation.studies._common import (
+    TRUE_SUFFIX,
+    StudyResult,
+    recorded_sources,
+    table_facts,
+)
 from surrogate_nb.evaluation.true_runs import TrainingBenchmark
 from surrogate_nb.exhaustive import BuildPlan, TrainConfig
 from surrogate_nb.regressors import SurrogateBenchmark, SurrogateModel
@@ -58,23 +63,14 @@ def plan_of_table(table: Benchmark, *, data_dir: str | None = None) -> BuildPlan
     )
 
 
-#: Sources of the true runs' cells (``<optimizer>-true``); the surrogate side is fitted without
-#: the cells only they proposed, so it never learns what the true runs found.
-TRUE_SUFFIX = "-true"
-
-
 def fit_cells(table: Benchmark) -> np.ndarray | None:
-    """The table's cells proposed by some source other than a true run (sorted), the cells the
-    surrogate side is fitted on; None when the manifest records no sources (all cells)."""
-    sources = table.manifest.get("sources")
-    if not isinstance(sources, dict) or not any(isinstance(v, list) for v in sources.values()):
+    """The table's cells proposed by some source other than a true run (``<optimizer>-true``,
+    sorted), the cells the surrogate side is fitted on, so it never learns what the true runs
+    found; None when the manifest records no sources (all cells)."""
+    sources = recorded_sources(table.manifest.get("sources"))
+    if not sources:
         return None
-    keep = {
-        int(c)
-        for name, cells in sources.items()
-        if isinstance(cells, list) and not name.endswith(TRUE_SUFFIX)
-        for c in cells
-    }
+    keep = {c for name, cells in sources.items() if not name.endswith(TRUE_SUFFIX) for c in cells}
     return np.array(sorted(keep), dtype=np.int64)
 
 
@@ -109,7 +105,7 @@ def ranking_interval(
     return {
         "low": float(low),
         "high": float(high),
-        "positive": float(np.mean(finite > 0) * len(finite) / resamples),
+        "positive": float(np.sum(finite > 0) / resamples),
     }
 
 
@@ -255,9 +251,9 @@ def surrogate_vs_true(
     trajs: dict[str, dict[str, list[Trajectory]]] = {"surrogate": {}, "true": {}}
     clock: dict[str, list[float]] = {"surrogate": [], "true": []}
     recorded: dict[str, list[float]] = {}  # per true run: recorded training s of its cells
-    first = TrainingBenchmark(plan, f"{optimizers[0]}-true")  # loads the setting once
+    first = TrainingBenchmark(plan, f"{optimizers[0]}{TRUE_SUFFIX}")  # loads the setting once
     true_benches = {
-        n: TrainingBenchmark(plan, f"{n}-true", data=first.data) for n in optimizers[1:]
+        n: TrainingBenchmark(plan, f"{n}{TRUE_SUFFIX}", data=first.data) for n in optimizers[1:]
     }
     true_benches[optimizers[0]] = first
 
